@@ -1,0 +1,42 @@
+"""Access rules for views: every route declares who may call it.
+
+A view is wrapped by one of the decorators here or in an app's ``access`` module; each marks
+the view with ``yiwang_access`` so that the URL meta-test (tests/test_url_access.py) can fail
+for any route that has none. App-specific rules (roles, departments) live in
+``yiwang.accounts.access`` and build on ``mark``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.contrib.auth.decorators import login_required
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ACCESS_ATTR = "yiwang_access"
+
+
+def mark(view: F, rule: str) -> F:
+    """Record the access rule of ``view`` (for the meta-test and for readers)."""
+    setattr(view, ACCESS_ATTR, rule)
+    return view
+
+
+def access_rule(view: Callable[..., Any]) -> str | None:
+    """The rule a view declared, looking through class-based view wrappers."""
+    rule = getattr(view, ACCESS_ATTR, None)
+    if rule is None and hasattr(view, "view_class"):
+        rule = getattr(view.view_class, ACCESS_ATTR, None)
+    return rule
+
+
+def public(view: F) -> F:
+    """Anyone, signed in or not."""
+    return mark(view, "public")
+
+
+def authenticated(view: F) -> F:
+    """Any signed-in user; anonymous users are sent to the login page."""
+    return mark(login_required(view), "authenticated")  # type: ignore[arg-type]

@@ -1,0 +1,27 @@
+"""Root URL configuration: every route here must have an access rule (see yiwang.core.access)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from yiwang.core.access import public
+
+urlpatterns = [
+    path("", include("yiwang.portal.urls")),
+    path("accounts/", include("yiwang.accounts.urls")),
+    path("console/", include("yiwang.console.urls")),
+    path("api/", include("yiwang.api.urls")),
+    path("i18n/setlang/", public(set_language), name="set_language"),
+    path("admin/", admin.site.urls),
+]
+
+if settings.YIWANG_OIDC_ENABLED:
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
+
+handler400 = "yiwang.portal.views.error_400"
+handler403 = "yiwang.portal.views.error_403"
+handler404 = "yiwang.portal.views.error_404"
+handler500 = "yiwang.portal.views.error_500"
