@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -24,4 +24,4 @@ def staff_required(view: F) -> F:
             raise PermissionDenied
         return view(request, *args, **kwargs)
 
-    return mark(login_required(wrapper), "staff")  # type: ignore[arg-type]
+    return mark(cast(F, login_required(wrapper)), "staff")

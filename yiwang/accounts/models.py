@@ -4,6 +4,7 @@ API tokens."""
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -75,7 +76,9 @@ class User(AbstractUser):
         SYSTEM = "system", _("系统集成")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    kind = models.CharField(_("用户类型"), max_length=16, choices=Kind.choices, default=Kind.CITIZEN)
+    kind = models.CharField(
+        _("用户类型"), max_length=16, choices=Kind.choices, default=Kind.CITIZEN
+    )
     real_name = models.CharField(_("真实姓名"), max_length=50, blank=True)
     id_number = EncryptedTextField(_("身份证号码"), blank=True)
     id_number_index = models.CharField(max_length=64, blank=True, db_index=True)
@@ -93,7 +96,7 @@ class User(AbstractUser):
     elder_mode = models.BooleanField(_("适老化模式"), default=False)
     preferred_language = models.CharField(_("界面语言"), max_length=10, blank=True)
 
-    objects: UserManager[User] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager[User]] = UserManager()
 
     class Meta:
         ordering = ["username"]

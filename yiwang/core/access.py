@@ -39,4 +39,4 @@ def public(view: F) -> F:
 
 def authenticated(view: F) -> F:
     """Any signed-in user; anonymous users are sent to the login page."""
-    return mark(login_required(view), "authenticated")  # type: ignore[arg-type]
+    return mark(login_required(view), "authenticated")

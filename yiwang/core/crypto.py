@@ -97,7 +97,7 @@ def encrypt(plaintext: str) -> str:
 
 def decrypt(token: str) -> str:
     """Decrypt a value made by ``encrypt``; a tampered or unreadable value raises."""
-    cipher, key_id, encoded = (token.split(":", 2) + ["", ""])[:3]
+    cipher, key_id, encoded = ([*token.split(":", 2), "", ""])[:3]
     ring = keyring()
     if cipher not in CIPHERS or key_id not in ring.keys:
         raise IntegrityFailure("core.crypto_unknown_key", f"unknown cipher or key id {key_id!r}")

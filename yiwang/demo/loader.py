@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-DEMO_PASSWORD = "yiwang-demo-2026"
+DEMO_PASSWORD = "yiwang-demo-2026"  # noqa: S105 (published demo password)
 
 
 def demo_load() -> list[tuple[str, str]]:

@@ -16,8 +16,10 @@ def _required_secret(name: str, min_length: int) -> str:
     value = os.environ.get(name, "")
     if not value:
         raise ImproperlyConfigured(f"{name} must be set in the production settings")
-    if len(value) < min_length or value.lower() in _INSECURE_MARKERS or value.startswith(
-        "django-insecure"
+    if (
+        len(value) < min_length
+        or value.lower() in _INSECURE_MARKERS
+        or value.startswith("django-insecure")
     ):
         raise ImproperlyConfigured(f"{name} is too short or a known default; generate a new one")
     return value

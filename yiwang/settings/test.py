@@ -9,13 +9,13 @@ from pathlib import Path
 
 os.environ.setdefault("YIWANG_DATA_DIR", tempfile.mkdtemp(prefix="yiwang-test-"))
 
-from yiwang.settings.base import *  # noqa: E402, F403
-from yiwang.settings.base import DATA_DIR  # noqa: E402
+from yiwang.settings.base import *  # noqa: F403
+from yiwang.settings.base import DATA_DIR
 
 SECRET_KEY = "test-only-secret-key-not-for-production-0123456789"
-YIWANG_FIELD_KEYS = "t2:" + base64.b64encode(b"B" * 16).decode() + ",t1:" + base64.b64encode(
-    b"A" * 16
-).decode()
+YIWANG_FIELD_KEYS = (
+    "t2:" + base64.b64encode(b"B" * 16).decode() + ",t1:" + base64.b64encode(b"A" * 16).decode()
+)
 YIWANG_BLIND_INDEX_KEY = "test-only-blind-index-key-0123456789abcdef"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
