@@ -4,9 +4,8 @@ API tokens."""
 from __future__ import annotations
 
 import uuid
-from typing import ClassVar
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -96,7 +95,6 @@ class User(AbstractUser):
     elder_mode = models.BooleanField(_("适老化模式"), default=False)
     preferred_language = models.CharField(_("界面语言"), max_length=10, blank=True)
 
-    objects: ClassVar[UserManager[User]] = UserManager()
 
     class Meta:
         ordering = ["username"]
