@@ -95,7 +95,6 @@ class User(AbstractUser):
     elder_mode = models.BooleanField(_("适老化模式"), default=False)
     preferred_language = models.CharField(_("界面语言"), max_length=10, blank=True)
 
-
     class Meta:
         ordering = ["username"]
         verbose_name = _("用户")

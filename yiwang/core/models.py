@@ -45,8 +45,9 @@ class CalendarYear(TimeStamped):
 
 
 class CalendarDay(TimeStamped):
-    """An exception to the Monday–Friday rule: a holiday on a weekday or a make-up working day
-    (调休) on a weekend. Ordinary weekdays and weekends have no row."""
+    """A day of the State Council arrangement: a holiday (also one falling on a weekend, so that
+    it carries its name) or a make-up working day (调休) on a weekend. Ordinary weekdays and
+    weekends have no row. Rows count only in years marked official (see yiwang.core.calendar)."""
 
     class Kind(models.TextChoices):
         HOLIDAY = "holiday", _("法定节假日")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # the yiwang package
@@ -162,12 +163,18 @@ else:
     }
 
 # Background jobs: Celery with Redis in the city topology; in the embedded topology
-# (no REDIS_URL) the same tasks and periodic jobs run in-process (yiwang.core.jobs).
+# (no REDIS_URL) the same tasks and periodic jobs run in-process (yiwang.core.jobs). Embedded
+# mode does not use Celery's eager mode: yiwang.celery.YiwangTask sends .delay() to the
+# in-process queue so that a task never holds up the response that asked for it.
 YIWANG_JOBS_MODE = os.environ.get("YIWANG_JOBS_MODE", "celery" if REDIS_URL else "embedded")
+if YIWANG_JOBS_MODE not in {"celery", "embedded"}:
+    raise ImproperlyConfigured(
+        f"YIWANG_JOBS_MODE must be 'celery' or 'embedded', not {YIWANG_JOBS_MODE!r}"
+    )
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ALWAYS_EAGER = YIWANG_JOBS_MODE == "embedded"
+CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
@@ -195,12 +202,19 @@ OIDC_OP_TOKEN_ENDPOINT = os.environ.get("YIWANG_OIDC_TOKEN_ENDPOINT", "")
 OIDC_OP_USER_ENDPOINT = os.environ.get("YIWANG_OIDC_USER_ENDPOINT", "")
 OIDC_OP_JWKS_ENDPOINT = os.environ.get("YIWANG_OIDC_JWKS_ENDPOINT", "")
 OIDC_RP_SIGN_ALGO = os.environ.get("YIWANG_OIDC_SIGN_ALGO", "RS256")
+# The identity provider claims carrying the ID number, name and phone (docs/oidc.md).
+YIWANG_OIDC_ID_NUMBER_CLAIM = os.environ.get("YIWANG_OIDC_ID_NUMBER_CLAIM", "id_number")
+YIWANG_OIDC_NAME_CLAIM = os.environ.get("YIWANG_OIDC_NAME_CLAIM", "name")
+YIWANG_OIDC_PHONE_CLAIM = os.environ.get("YIWANG_OIDC_PHONE_CLAIM", "phone_number")
 YIWANG_OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID and OIDC_OP_AUTHORIZATION_ENDPOINT)
 if YIWANG_OIDC_ENABLED:
     INSTALLED_APPS.append("mozilla_django_oidc")
     AUTHENTICATION_BACKENDS.append("yiwang.accounts.oidc.CityOIDCBackend")
 
+# One pagination for the whole API: ?page=&page_size= (yiwang.api.pagination).
+NINJA_PAGINATION_CLASS = "yiwang.api.pagination.PagePagination"
 NINJA_PAGINATION_PER_PAGE = 20
+NINJA_MAX_PER_PAGE_SIZE = 100
 NINJA_PAGINATION_MAX_LIMIT = 100
 
 LOGGING = {
@@ -213,4 +227,6 @@ LOGGING = {
 }
 
 YIWANG_SITE_NAME = _("六安市一网通办")
+# Longest delegation (代办授权) a citizen or a window clerk may record, in days.
+YIWANG_DELEGATION_MAX_DAYS = int(os.environ.get("YIWANG_DELEGATION_MAX_DAYS", "366"))
 YIWANG_CITY_DIVISION_CODE = os.environ.get("YIWANG_CITY_DIVISION_CODE", "341500")

@@ -1,0 +1,1 @@
+"""Benchmarks: run against a live server, print ratios against a baseline from the same run."""

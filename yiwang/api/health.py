@@ -1,0 +1,118 @@
+"""The checks behind ``GET /api/v1/health``.
+
+Load balancers and monitoring call this every few seconds on every web process, so each check
+is one cheap round trip: ``SELECT 1`` on the process's own database connection, one set and one
+get on the cache, one PING to the broker on a client kept for the life of the process. Failures
+are reported by name (and logged with their cause); the cause is not put in the public answer,
+because it can name hosts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+import zoneinfo
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+import yiwang
+
+logger = logging.getLogger("yiwang.api.health")
+
+OK = "ok"
+DOWN = "down"
+SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+BROKER_TIMEOUT_SECONDS = 0.5
+# One key per process: concurrent processes must not read each other's probe values.
+_CACHE_KEY = f"yiwang:health:{uuid.uuid4().hex}"
+
+# Broker clients by URL, created on first use and reused: redis-py keeps a pool of
+# connections in the client, so a probe costs a PING, not a TCP (or TLS) handshake.
+_broker_clients: dict[str, redis.Redis] = {}
+
+
+def _timed(check: Callable[[], dict[str, Any]], name: str) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        result = check()
+    except Exception as exc:
+        logger.warning("health check %s failed: %r", name, exc)
+        return {"status": DOWN, "error": type(exc).__name__}
+    result.setdefault("status", OK)
+    result["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return result
+
+
+def _database() -> dict[str, Any]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {"vendor": connection.vendor}
+
+
+def _cache() -> dict[str, Any]:
+    probe = uuid.uuid4().hex
+    # One key per thread too: gthread serves concurrent probes in one process, and with a
+    # shared key one thread reads the value another just stored (a false "cache down" under
+    # load, found by bench/http_baseline.py).
+    key = f"{_CACHE_KEY}:{threading.get_ident()}"
+    cache.set(key, probe, timeout=30)
+    if cache.get(key) != probe:
+        raise RuntimeError("cache did not return the value just stored")
+    backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    return {"backend": backend}
+
+
+def _broker_client(url: str) -> redis.Redis:
+    client = _broker_clients.get(url)
+    if client is None:
+        client = redis.Redis.from_url(
+            url,
+            socket_timeout=BROKER_TIMEOUT_SECONDS,
+            socket_connect_timeout=BROKER_TIMEOUT_SECONDS,
+            retry_on_timeout=False,
+        )
+        _broker_clients[url] = client
+    return client
+
+
+def _queue() -> dict[str, Any]:
+    if settings.YIWANG_JOBS_MODE == "embedded":
+        return {"mode": "in-process"}
+    url = str(settings.CELERY_BROKER_URL)
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        return {"mode": "celery", "broker": url.split(":", 1)[0], "status": "unchecked"}
+    _broker_client(url).ping()
+    return {"mode": "celery", "broker": "redis"}
+
+
+def health_report() -> tuple[bool, dict[str, Any]]:
+    """(healthy, report). Unhealthy when a dependency the platform needs is down."""
+    now = datetime.now(UTC)
+    checks = {
+        "database": _timed(_database, "database"),
+        "cache": _timed(_cache, "cache"),
+        "queue": _timed(_queue, "queue"),
+        "ledger": {"status": "not configured"},
+    }
+    failing = [name for name, check in checks.items() if check["status"] == DOWN]
+    report = {
+        "status": "degraded" if failing else OK,
+        "failing": failing,
+        "version": yiwang.__version__,
+        "time": {
+            "utc": now.isoformat(),
+            "local": now.astimezone(SHANGHAI).isoformat(),
+            "timezone": "Asia/Shanghai",
+        },
+        "checks": checks,
+    }
+    return not failing, report

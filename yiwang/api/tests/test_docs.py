@@ -1,0 +1,55 @@
+"""The OpenAPI schema and the interactive docs, served offline."""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.staticfiles import finders
+from django.test import Client
+
+ASSET = re.compile(r'(?:src|href)="([^"]+)"')
+
+
+def test_docs_page_loads_only_local_assets(db: None):
+    response = Client().get("/api/docs")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assets = ASSET.findall(html)
+    assert "/static/ninja/swagger-ui-bundle.js" in assets
+    assert "/static/ninja/swagger-ui.css" in assets
+    # no CDN, no other origin: every script and stylesheet comes from our /static/
+    assert [a for a in assets if not a.startswith("/static/")] == []
+    assert "http://" not in html
+    assert "https://" not in html
+    # and each of them is shipped by an installed package
+    for asset in assets:
+        assert finders.find(asset.removeprefix("/static/")), asset
+
+
+def test_docs_page_points_swagger_at_the_v1_schema(db: None):
+    html = Client().get("/api/docs").content.decode()
+    assert '"url": "/api/v1/openapi.json"' in html
+
+
+def test_openapi_schema_lists_the_v1_operations_and_both_auth_schemes(db: None):
+    response = Client().get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    assert set(schema["paths"]) == {
+        "/api/v1/health",
+        "/api/v1/me",
+        "/api/v1/me/tokens",
+        "/api/v1/me/tokens/{token_id}",
+        "/api/v1/departments",
+    }
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["BearerToken"] == {"type": "http", "scheme": "bearer"}
+    assert schemes["SessionAuth"] == {"type": "apiKey", "in": "cookie", "name": "sessionid"}
+    assert "security" not in schema["paths"]["/api/v1/health"]["get"]
+    assert schema["paths"]["/api/v1/me"]["get"]["security"] == [
+        {"BearerToken": []},
+        {"SessionAuth": []},
+    ]
+    params = {p["name"] for p in schema["paths"]["/api/v1/departments"]["get"]["parameters"]}
+    assert params == {"page", "page_size"}

@@ -1,0 +1,183 @@
+"""The outbox: side effects recorded in the transaction of the change, delivered after commit.
+
+A service that must notify, dispatch or call out does not do it directly; it calls
+``outbox_enqueue`` inside its transaction. If the transaction rolls back, the message is gone
+with it; if it commits, ``transaction.on_commit`` asks the job system to run
+``yiwang.core.tasks.outbox_deliver`` at once, and the periodic sweep (every 10 s in
+``CELERY_BEAT_SCHEDULE``) picks up anything that kick missed (a broker outage, a crash).
+
+Handlers are registered per topic with ``@outbox_handler("topic")`` in an app's ``tasks``
+module (which both Celery and ``outbox_deliver`` import). Delivery is at least once: a handler
+receives the ``OutboxMessage`` and should use ``message.id`` as its idempotency key.
+
+Claiming uses ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL, so any number of workers
+share the queue without sending a message twice at the same time; SQLite serialises writers
+and needs no locking. A failing handler's database writes are rolled back (savepoint), the
+error is recorded, and the message waits 2^attempts minutes before the next try; after
+``MAX_ATTEMPTS`` it is marked failed. A topic with no handler fails at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
+
+from yiwang.core.audit import json_safe
+from yiwang.core.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+OutboxHandler = Callable[[OutboxMessage], None]
+
+_handlers: dict[str, OutboxHandler] = {}
+
+
+class OutboxOutsideTransaction(RuntimeError):
+    """``outbox_enqueue`` was called in autocommit mode: the side effect could outlive a failed
+    change."""
+
+
+def outbox_handler(topic: str) -> Callable[[OutboxHandler], OutboxHandler]:
+    """Register the function that delivers messages of ``topic`` (one handler per topic)."""
+
+    def register(handler: OutboxHandler) -> OutboxHandler:
+        existing = _handlers.get(topic)
+        if existing is not None and existing is not handler:
+            name = f"{existing.__module__}.{existing.__qualname__}"
+            raise ValueError(f"outbox topic {topic!r} already has a handler: {name}")
+        _handlers[topic] = handler
+        return handler
+
+    return register
+
+
+def outbox_handler_for(topic: str) -> OutboxHandler | None:
+    _discover_handlers()
+    return _handlers.get(topic)
+
+
+@functools.cache
+def _discover_handlers() -> None:
+    """Import every installed app's ``tasks`` module (once), where handlers register."""
+    autodiscover_modules("tasks")
+
+
+def _kick_delivery() -> None:
+    # Imported here: yiwang.core.tasks imports this module.
+    from yiwang.core.tasks import outbox_deliver as outbox_deliver_task
+
+    outbox_deliver_task.delay()
+
+
+def outbox_enqueue(
+    *, topic: str, payload: dict[str, Any], available_at: dt.datetime | None = None
+) -> OutboxMessage:
+    """Record a side effect in the caller's transaction; it is delivered after commit."""
+    if not connection.in_atomic_block:
+        raise OutboxOutsideTransaction(
+            "outbox_enqueue must run inside the transaction of the change that causes it"
+        )
+    if not topic or len(topic) > 100:
+        raise ValueError(f"outbox topic must be 1 to 100 characters, got {topic!r}")
+    if not isinstance(payload, dict):
+        raise ValueError(f"outbox payload must be a dict, got {type(payload).__name__}")
+    if available_at is not None and timezone.is_naive(available_at):
+        raise ValueError("outbox available_at must be an aware datetime")
+    message = OutboxMessage.objects.create(
+        topic=topic,
+        payload=json_safe(payload),
+        available_at=available_at or timezone.now(),
+    )
+    # One kick per transaction is enough: the task delivers everything that is due.
+    if not any(pending[1] is _kick_delivery for pending in connection.run_on_commit):
+        # robust: a broker outage must not turn a committed change into an error page; the
+        # periodic sweep delivers the message later.
+        transaction.on_commit(_kick_delivery, robust=True)
+    return message
+
+
+def _claim_next(now: dt.datetime) -> OutboxMessage | None:
+    pending = OutboxMessage.objects.filter(
+        status=OutboxMessage.Status.PENDING, available_at__lte=now
+    ).order_by("available_at", "created_at")
+    if connection.features.has_select_for_update_skip_locked:
+        pending = pending.select_for_update(skip_locked=True)
+    return pending.first()
+
+
+def _deliver_one(message: OutboxMessage, now: dt.datetime) -> bool:
+    handler = outbox_handler_for(message.topic)
+    if handler is None:
+        message.status = OutboxMessage.Status.FAILED
+        message.attempts += 1
+        message.last_error = (
+            f"没有处理该主题的处理器 / no handler registered for topic {message.topic!r}"
+        )
+        message.save(update_fields=["status", "attempts", "last_error"])
+        logger.error("outbox %s: %s", message.id, message.last_error)
+        return False
+    try:
+        with transaction.atomic():  # a failing handler's writes roll back, the bookkeeping stays
+            handler(message)
+    except Exception as exc:
+        message.attempts += 1
+        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if message.attempts >= MAX_ATTEMPTS:
+            message.status = OutboxMessage.Status.FAILED
+        else:
+            message.available_at = now + dt.timedelta(minutes=2**message.attempts)
+        message.save(update_fields=["status", "attempts", "last_error", "available_at"])
+        logger.warning(
+            "outbox %s (%s) attempt %d failed",
+            message.id,
+            message.topic,
+            message.attempts,
+            exc_info=True,
+        )
+        return False
+    message.status = OutboxMessage.Status.SENT
+    message.attempts += 1
+    message.sent_at = timezone.now()
+    message.last_error = ""
+    message.save(update_fields=["status", "attempts", "sent_at", "last_error"])
+    return True
+
+
+def outbox_deliver(*, limit: int = 100) -> int:
+    """Deliver up to ``limit`` due messages, each in its own transaction. Returns how many were
+    sent; failures are recorded on the message and retried later."""
+    due = OutboxMessage.objects.filter(
+        status=OutboxMessage.Status.PENDING, available_at__lte=timezone.now()
+    )
+    if not due.exists():  # the common case of the 10-second sweep: no write lock taken
+        return 0
+    sent = 0
+    for _ in range(limit):
+        now = timezone.now()
+        with transaction.atomic():
+            message = _claim_next(now)
+            if message is None:
+                break
+            sent += _deliver_one(message, now)
+    return sent
+
+
+@outbox_handler("admin.notice")
+def deliver_admin_notice(message: OutboxMessage) -> None:
+    """Notices for administrators (e.g. next year's holidays are missing). Logged until the
+    notifications app delivers them to people."""
+    payload = message.payload
+    logger.warning(
+        "admin notice %s: %s %s",
+        message.id,
+        payload.get("title", ""),
+        payload.get("body", payload),
+    )

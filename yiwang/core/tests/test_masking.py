@@ -1,0 +1,105 @@
+"""Masking for display: exact patterns, safe on empty and short input, never reveals more."""
+
+from __future__ import annotations
+
+import pytest
+from django.template import Context, Template
+from hypothesis import given
+from hypothesis import strategies as st
+
+from yiwang.core.masking import MASK, mask_id_number, mask_name, mask_phone, mask_uscc
+
+
+@pytest.mark.parametrize(
+    ("func", "value", "expected"),
+    [
+        (mask_id_number, "341502198001010012", "3415**********0012"),
+        (mask_id_number, "11010519491231002X", "1101**********002X"),
+        (mask_phone, "13812345678", "138****5678"),
+        (mask_phone, "+8613812345678", "+86*******5678"),
+        (mask_uscc, "91110000600037341L", "9111**********341L"),
+        (mask_name, "张三", "张*"),
+        (mask_name, "张三丰", "张**"),
+        (mask_name, "欧阳娜娜", "欧阳**"),
+        (mask_name, "司马光", "司马*"),
+        (mask_name, "欧阳", "欧*"),
+        (mask_name, "张", "*"),
+        (mask_name, "买买提·艾力", "买*****"),
+    ],
+)
+def test_full_values_show_their_pattern(func, value, expected):
+    assert func(value) == expected
+
+
+@pytest.mark.parametrize("func", [mask_id_number, mask_phone, mask_uscc, mask_name])
+@pytest.mark.parametrize("value", ["", None])
+def test_empty_and_none_give_empty(func, value):
+    assert func(value) == ""
+
+
+@pytest.mark.parametrize(
+    ("func", "value", "expected"),
+    [
+        (mask_id_number, "34150219", "3415****"),  # half of a fragment, never the whole
+        (mask_id_number, "3415", "34**"),
+        (mask_id_number, "3", "*"),
+        (mask_phone, "5678", "56**"),
+        (mask_phone, "3371234", "337****"),
+        (mask_uscc, "91110000", "9111****"),
+    ],
+)
+def test_short_values_show_at_most_half(func, value, expected):
+    assert func(value) == expected
+
+
+def test_template_filters_mask_and_escape():
+    template = Template(
+        "{% load masking %}{{ id|mask_id_number }} {{ phone|mask_phone }} "
+        "{{ name|mask_name }} {{ code|mask_uscc }} {{ missing|mask_phone }}|"
+        "{{ html|mask_phone }}"
+    )
+    rendered = template.render(
+        Context(
+            {
+                "id": "341502198001010012",
+                "phone": "13812345678",
+                "name": "欧阳娜娜",
+                "code": "91110000600037341L",
+                "missing": None,
+                "html": "<b>1234567890</b>",
+            }
+        )
+    )
+    assert rendered == (
+        "3415**********0012 138****5678 欧阳** 9111**********341L |&lt;b&gt;**********&lt;/b&gt;"
+    )
+
+
+# --- properties: the output has the input's length and shows only the allowed characters -----
+
+TEXT = st.text(alphabet=st.characters(blacklist_characters=MASK, blacklist_categories=["Cs"]))
+
+
+def _shown(original: str, masked: str) -> int:
+    assert len(masked) == len(original)
+    shown = [i for i, ch in enumerate(masked) if ch != MASK]
+    assert all(masked[i] == original[i] for i in shown)
+    return len(shown)
+
+
+@pytest.mark.parametrize(
+    ("func", "pattern", "full"),
+    [(mask_id_number, 8, 18), (mask_phone, 7, 11), (mask_uscc, 8, 18)],
+)
+@given(value=TEXT)
+def test_masks_never_reveal_more_than_their_pattern(func, pattern, full, value):
+    shown = _shown(value, func(value))
+    assert shown <= (pattern if len(value) >= full else len(value) // 2)
+
+
+@given(value=TEXT)
+def test_names_reveal_at_most_the_surname_and_never_the_whole_name(value):
+    masked = mask_name(value)
+    stripped = value.strip()
+    shown = _shown(stripped, masked)
+    assert shown <= min(2, max(len(stripped) - 1, 0))
