@@ -10,10 +10,11 @@ from django.views.i18n import set_language
 from yiwang.core.access import public
 
 urlpatterns = [
+    # The API first: monitoring calls /api/v1/health constantly, and resolution is in order.
+    path("api/", include("yiwang.api.urls")),
     path("", include("yiwang.portal.urls")),
     path("accounts/", include("yiwang.accounts.urls")),
     path("console/", include("yiwang.console.urls")),
-    path("api/", include("yiwang.api.urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]

@@ -86,13 +86,14 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the in-process job runner read while a request writes; IMMEDIATE avoids
-    # "database is locked" on write-after-read transactions.
+    # "database is locked" on write-after-read transactions. Connections persist per thread
+    # (CONN_MAX_AGE above): reopening the file and rerunning the pragmas on every request
+    # cost a third of the health endpoint's throughput (bench/http_baseline.py).
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
