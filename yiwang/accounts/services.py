@@ -11,9 +11,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -45,6 +47,37 @@ PHONE_RE = re.compile(r"1[3-9]\d{9}")
 CITY_WIDE_ROLES = frozenset({Role.AUDITOR.value, Role.ADMIN.value})
 # A citizen's role comes from the account kind, never from a grant.
 UNGRANTABLE_ROLES = frozenset({Role.CITIZEN.value})
+
+_CALENDAR_EDIT = (
+    "core.view_calendarday",
+    "core.add_calendarday",
+    "core.change_calendarday",
+    "core.delete_calendarday",
+    "core.view_calendaryear",
+    "core.add_calendaryear",
+    "core.change_calendaryear",
+)
+_TRAIL_READ = ("core.view_auditentry", "core.view_outboxmessage")
+_ACCOUNTS_MODELS = ("department", "user", "enterprise", "roleassignment", "delegation", "apitoken")
+# What each role may do in the Django admin. The admin is where these roles work until their own
+# consoles exist; the admin's own ModelAdmin rules (read-only audit rows, services for role
+# changes) still apply on top.
+ROLE_ADMIN_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    Role.AUDITOR.value: (
+        *_TRAIL_READ,
+        "accounts.view_roleassignment",
+        "accounts.view_delegation",
+    ),
+    Role.CATALOG_ADMIN.value: _CALENDAR_EDIT,
+    Role.ADMIN.value: (
+        *_CALENDAR_EDIT,
+        *_TRAIL_READ,
+        *(f"accounts.{verb}_{model}" for model in _ACCOUNTS_MODELS for verb in ("view", "change")),
+        "accounts.add_department",
+        "accounts.add_roleassignment",
+        "accounts.delete_roleassignment",
+    ),
+}
 
 TOKEN_PREFIX = "yw_"  # noqa: S105 (a public marker, not a secret)
 # Shown in lists so that a person can tell their tokens apart; too short to help a guesser.
@@ -304,10 +337,31 @@ def role_grant(
     assignment = RoleAssignment.objects.create(
         user=user, role=role, department=department, include_subtree=include_subtree
     )
+    _admin_access_sync(user)
     audit_record(
         actor=actor, action="accounts.role_grant", obj=assignment, after=_role_snapshot(assignment)
     )
     return assignment
+
+
+def _admin_access_sync(user: User) -> None:
+    """Derive the user's Django-admin access from the roles they hold now: the permissions of
+    ROLE_ADMIN_PERMISSIONS, and ``is_staff`` (may sign in to the admin) when there are any.
+    Derived, never edited by hand, so revoking the role takes the access away with it."""
+    roles = set(RoleAssignment.objects.filter(user=user).values_list("role", flat=True))
+    wanted = {perm for role in roles for perm in ROLE_ADMIN_PERMISSIONS.get(role, ())}
+    q = Q()
+    for perm in wanted:
+        app_label, codename = perm.split(".", 1)
+        q |= Q(content_type__app_label=app_label, codename=codename)
+    permissions = list(Permission.objects.filter(q)) if wanted else []
+    if len(permissions) != len(wanted):  # a renamed model would silently drop access
+        raise RuntimeError(f"unknown permissions in ROLE_ADMIN_PERMISSIONS: {sorted(wanted)}")
+    user.user_permissions.set(permissions)
+    is_staff = bool(wanted) or user.is_superuser
+    if user.is_staff != is_staff:
+        user.is_staff = is_staff
+        user.save(update_fields=["is_staff"])
 
 
 @transaction.atomic
@@ -318,6 +372,7 @@ def role_revoke(*, actor: User, assignment: RoleAssignment, reason: str) -> None
     before = _role_snapshot(assignment)
     object_id = str(assignment.pk)
     assignment.delete()
+    _admin_access_sync(assignment.user)
     audit_record(
         actor=actor,
         action="accounts.role_revoke",

@@ -3,14 +3,11 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from yiwang.accounts import views
 from yiwang.core.access import authenticated, public
 
 app_name = "accounts"
 urlpatterns = [
-    path(
-        "login/",
-        public(auth_views.LoginView.as_view(template_name="accounts/login.html")),
-        name="login",
-    ),
+    path("login/", public(views.LoginView.as_view()), name="login"),
     path("logout/", authenticated(auth_views.LogoutView.as_view()), name="logout"),
 ]

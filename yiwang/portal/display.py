@@ -1,25 +1,19 @@
 """How a person is named on screen: masked, because service-hall screens and phones are
-seen by others (PIPL; DESIGN.md "masked in every display")."""
+seen by others (PIPL; DESIGN.md "masked in every display"). The masking rules themselves are
+core's (yiwang.core.masking); this module only picks what to show."""
 
 from __future__ import annotations
 
 from typing import Any
 
-
-def name_mask(name: str) -> str:
-    """Keep the first character (the surname for most Chinese names), star the rest:
-    ``张三丰`` → ``张**``; a one-character name stays as it is."""
-    name = name.strip()
-    if len(name) <= 1:
-        return name
-    return name[0] + "*" * (len(name) - 1)
+from yiwang.core.masking import mask_name
 
 
 def user_display_name(user: Any) -> str:
     """The masked real name, or the masked account name when no real name is on file."""
     real_name = (getattr(user, "real_name", "") or "").strip()
     if real_name:
-        return name_mask(real_name)
+        return mask_name(real_name)
     username = getattr(user, "username", "") or ""
     if len(username) <= 2:
         return username

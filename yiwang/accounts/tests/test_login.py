@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from yiwang.accounts.tests.factories import TEST_PASSWORD, UserFactory
+from yiwang.accounts.tests.factories import TEST_PASSWORD, StaffFactory, UserFactory
 from yiwang.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -105,3 +105,32 @@ def test_logout_is_audited(client):
 
     assert _actions() == ["accounts.login", "accounts.logout"]
     assert "_auth_user_id" not in client.session
+
+
+def test_staff_without_a_next_url_land_on_the_console(client):
+    staff = StaffFactory()
+
+    response = _login(client, staff.username, TEST_PASSWORD)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/console/"
+
+
+def test_citizens_without_a_next_url_land_on_the_portal_home(client):
+    citizen = UserFactory()
+
+    response = _login(client, citizen.username, TEST_PASSWORD)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def test_a_next_url_on_another_site_is_ignored(client):
+    staff = StaffFactory()
+
+    response = client.post(
+        LOGIN + "?next=https://evil.example/",
+        {"username": staff.username, "password": TEST_PASSWORD},
+    )
+
+    assert response["Location"] == "/console/"
