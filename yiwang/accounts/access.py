@@ -126,6 +126,16 @@ def access_delegation_by_public_id(actor: Any, public_id: UUID | str) -> Delegat
     raise _not_found()
 
 
+def access_delegation_given_by_public_id(actor: Any, public_id: UUID | str) -> Delegation:
+    """A delegation that ``actor`` gave (as principal), for the citizen's own revocation page.
+    Its agent, other citizens and staff learn nothing (404); window clerks record paper
+    withdrawals through the console instead."""
+    delegation = Delegation.objects.select_related("agent").filter(public_id=public_id).first()
+    if delegation is None or delegation.principal_id != actor.pk:
+        raise _not_found()
+    return delegation
+
+
 def access_api_token_by_id(actor: Any, token_id: int) -> ApiToken:
     """A token seen by its holder or an administrator."""
     token = ApiToken.objects.filter(pk=token_id).first()

@@ -35,6 +35,9 @@ DELEGATION_EXPIRY = "accounts.delegation_expiry"
 DELEGATION_EXPIRED = "accounts.delegation_expired"
 DELEGATION_REVOKED = "accounts.delegation_revoked"
 NO_DELEGATION = "accounts.no_delegation"
+# the agent named by real name + ID number is not a registered citizen (one code whether the
+# number is unknown or the name does not match, so that it reveals neither)
+DELEGATION_AGENT_UNKNOWN = "accounts.delegation_agent_unknown"
 
 # preferences
 LANGUAGE_UNKNOWN = "accounts.language_unknown"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, Q, QuerySet, TextChoices, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from yiwang.accounts.models import ApiToken, Department, Role, RoleAssignment, User
+from yiwang.accounts.models import ApiToken, Delegation, Department, Role, RoleAssignment, User
 from yiwang.core.crypto import blind_index
 from yiwang.core.identifiers import resident_id_parse
 
@@ -112,3 +116,146 @@ def api_token_list(*, user: User) -> QuerySet[ApiToken]:
     """The tokens held by ``user``, newest first, revoked and expired ones included (a person
     sees what once had access). Never exposes the hash."""
     return ApiToken.objects.filter(user=user).defer("token_hash").order_by("-created_at", "-id")
+
+
+def _name_key(name: str) -> str:
+    """A real name as typed and as stored compare equal after width folding (full-width
+    input methods) and without spaces."""
+    return "".join(unicodedata.normalize("NFKC", name or "").split())
+
+
+def citizen_find_by_identity(*, real_name: str, id_number: str) -> User | None:
+    """The registered citizen with this real name and resident ID number, or None. A wrong
+    name and an unknown number give the same None, so that a caller cannot learn whether an
+    ID number is registered without also knowing the name. A malformed number raises
+    ValidationError ``core.id_number_invalid`` (that says nothing about anyone)."""
+    user = citizen_find_by_id_number(id_number)
+    if user is None or not real_name.strip():
+        return None
+    return user if _name_key(user.real_name) == _name_key(real_name) else None
+
+
+class DelegationStatus(TextChoices):
+    ACTIVE = "active", _("有效")
+    EXPIRED = "expired", _("已到期")
+    REVOKED = "revoked", _("已撤销")
+
+
+def delegation_status(delegation: Delegation, *, at: datetime | None = None) -> DelegationStatus:
+    at = at or timezone.now()
+    if delegation.revoked_at is not None and delegation.revoked_at <= at:
+        return DelegationStatus.REVOKED
+    if delegation.expires_at <= at:
+        return DelegationStatus.EXPIRED
+    return DelegationStatus.ACTIVE
+
+
+@dataclass(frozen=True)
+class DelegationRow:
+    """A delegation as a list shows it: with its status now and the scope labels."""
+
+    delegation: Delegation
+    status: DelegationStatus
+    scope_labels: tuple[str, ...]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == DelegationStatus.ACTIVE
+
+    @property
+    def last_day(self) -> date:
+        """The last local day the delegation is valid on (pages grant "until the end of")."""
+        return timezone.localtime(self.delegation.expires_at - timedelta(microseconds=1)).date()
+
+    @property
+    def ends_at_midnight(self) -> bool:
+        return timezone.localtime(self.delegation.expires_at).time() == time()
+
+
+def delegation_rows(delegations: Iterable[Delegation]) -> list[DelegationRow]:
+    now = timezone.now()
+    labels = dict(Delegation.Scope.choices)
+    return [
+        DelegationRow(
+            delegation=d,
+            status=delegation_status(d, at=now),
+            scope_labels=tuple(str(labels.get(s, s)) for s in d.scopes),
+        )
+        for d in delegations
+    ]
+
+
+def _active_first(rows: list[DelegationRow]) -> list[DelegationRow]:
+    return sorted(rows, key=lambda row: not row.is_active)  # stable: newest first within
+
+
+def delegation_list_given(*, user: User) -> list[DelegationRow]:
+    """The delegations ``user`` gave (as principal), active ones first, then newest first,
+    with their agents: one query."""
+    return _active_first(
+        delegation_rows(
+            Delegation.objects.filter(principal=user)
+            .select_related("agent")
+            .order_by("-created_at", "-pk")
+        )
+    )
+
+
+def delegation_list_held(*, user: User) -> list[DelegationRow]:
+    """The delegations ``user`` holds (as agent), active first, with their principals."""
+    return _active_first(
+        delegation_rows(
+            Delegation.objects.filter(agent=user)
+            .select_related("principal")
+            .order_by("-created_at", "-pk")
+        )
+    )
+
+
+class DelegationRole(TextChoices):
+    """Which side of a delegation a person is on."""
+
+    GIVEN = "given", _("我委托他人")
+    HELD = "held", _("他人委托我")
+
+
+def delegation_list(
+    *, user: User, role: str | None = None, status: str | None = None
+) -> QuerySet[Delegation]:
+    """The delegations ``user`` gave or holds, newest first, with both parties loaded (one
+    query however many rows; a lazy queryset, so a paginated API counts and slices it in the
+    database). Each row is annotated with ``role`` (DelegationRole: ``given`` when ``user`` is
+    the principal) and ``status`` (DelegationStatus, computed like ``delegation_status`` at
+    the time of the query). ``role`` and ``status`` filter when given; unknown values raise
+    ValueError (callers validate their input first)."""
+    if role is not None and role not in DelegationRole.values:
+        raise ValueError(f"unknown delegation role {role!r}")
+    if status is not None and status not in DelegationStatus.values:
+        raise ValueError(f"unknown delegation status {status!r}")
+    now = timezone.now()
+    sides = {
+        DelegationRole.GIVEN.value: Q(principal=user),
+        DelegationRole.HELD.value: Q(agent=user),
+    }
+    where = sides[role] if role else sides["given"] | sides["held"]
+    rows = (
+        Delegation.objects.filter(where)
+        .select_related("principal", "agent")
+        .annotate(
+            role=Case(
+                When(principal=user, then=Value(DelegationRole.GIVEN.value)),
+                default=Value(DelegationRole.HELD.value),
+            ),
+            status=Case(
+                When(
+                    revoked_at__isnull=False,
+                    revoked_at__lte=now,
+                    then=Value(DelegationStatus.REVOKED.value),
+                ),
+                When(expires_at__lte=now, then=Value(DelegationStatus.EXPIRED.value)),
+                default=Value(DelegationStatus.ACTIVE.value),
+            ),
+        )
+        .order_by("-created_at", "-pk")
+    )
+    return rows.filter(status=status) if status else rows

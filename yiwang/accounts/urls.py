@@ -10,4 +10,12 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", public(views.LoginView.as_view()), name="login"),
     path("logout/", authenticated(auth_views.LogoutView.as_view()), name="logout"),
+    path("register/", views.register, name="register"),
+    path("me/", views.me, name="me"),
+    path("delegations/", views.delegations, name="delegations"),
+    path(
+        "delegations/<uuid:public_id>/revoke/",
+        views.delegation_revoke_confirm,
+        name="delegation_revoke",
+    ),
 ]

@@ -73,6 +73,8 @@ FIELD_MESSAGES: dict[str, Promise] = {
     "uuid_parsing": _("请输入有效的 UUID。"),
     "datetime_parsing": _("请输入有效的日期时间（ISO 8601）。"),
     "date_from_datetime_parsing": _("请输入有效的日期（YYYY-MM-DD）。"),
+    "too_short": _("至少需要 {min_length} 项。"),
+    "timezone_aware": _("请在日期时间中注明时区，例如 2026-12-31T23:59:59+08:00。"),
     "enum": _("取值无效，可选值：{expected}。"),
     "literal_error": _("取值无效，可选值：{expected}。"),
 }

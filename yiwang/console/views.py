@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
-from yiwang.accounts.access import staff_required
+from yiwang.accounts.access import role_required, staff_required
+from yiwang.accounts.forms import DelegationRecordForm
+from yiwang.accounts.models import Role, User
 from yiwang.accounts.selectors import user_roles
+from yiwang.accounts.services import delegation_grant
+from yiwang.core.errors import DomainError
+from yiwang.core.masking import mask_name
 
 
 @dataclass(frozen=True)
@@ -123,3 +130,41 @@ def home(request: HttpRequest) -> HttpResponse:
     panels = role_panels(user_roles(request.user))
     department = getattr(request.user, "department", None)
     return render(request, "console/home.html", {"panels": panels, "department": department})
+
+
+# --- delegations recorded at the window ----------------------------------------------------
+
+
+@role_required(Role.WINDOW_CLERK)
+@require_http_methods(["GET", "POST"])
+def delegation_new(request: HttpRequest) -> HttpResponse:
+    """A window clerk records a signed paper authorisation (纸质授权书) for a citizen who does
+    not use the portal: the clerk is the actor, the principal is who it is on behalf of."""
+    form = DelegationRecordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        principal = form.find_citizen(name_field="principal_name", id_field="principal_id_number")
+        agent = form.find_citizen(name_field="agent_name", id_field="agent_id_number")
+        if principal is not None and agent is not None:
+            try:
+                delegation_grant(
+                    principal=principal,
+                    agent=agent,
+                    scopes=form.cleaned_data["scopes"],
+                    expires_at=form.expires_at,
+                    actor=cast(User, request.user),
+                    note=form.cleaned_data["note"],
+                )
+            except DomainError as exc:
+                form.add_domain_error(exc)
+            else:
+                messages.success(
+                    request,
+                    _("已登记：%(principal)s 授权 %(agent)s 代办，有效期至 %(day)s。")
+                    % {
+                        "principal": mask_name(principal.real_name),
+                        "agent": mask_name(agent.real_name),
+                        "day": form.cleaned_data["expires_on"].isoformat(),
+                    },
+                )
+                return redirect("console:delegation_new")
+    return render(request, "console/delegation_new.html", {"form": form})

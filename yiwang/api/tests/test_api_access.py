@@ -7,17 +7,21 @@ reviewed decision (GOV.UK Notify's test_route_authentication, for ninja).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from ninja import NinjaAPI, Router
 from ninja.constants import NOT_SET
 from ninja.utils import normalize_path
 
-from yiwang.accounts.models import ApiToken, User
+from yiwang.accounts.models import ApiToken, Delegation, User
+from yiwang.accounts.tests.factories import DelegationFactory, UserFactory
 from yiwang.api.auth import DEFAULT_AUTH
 from yiwang.api.errors import api_not_found
 from yiwang.api.main import api
@@ -138,11 +142,16 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "token_list": ("GET", "/v1/me/tokens"),
     "token_create": ("POST", "/v1/me/tokens"),
     "token_revoke": ("DELETE", "/v1/me/tokens/{token_id}"),
+    "delegation_list": ("GET", "/v1/me/delegations"),
+    "delegation_create": ("POST", "/v1/me/delegations"),
+    "delegation_revoke": ("DELETE", "/v1/me/delegations/{public_id}"),
 }
 ANY = dict.fromkeys(PRINCIPALS, 200)
 UNAUTH = {"anonymous": 401, "bearer_expired": 401, "bearer_revoked": 401, "bearer_garbage": 401}
 # Token management takes a signed-in staff member at a browser: a bearer token gets 401.
 SESSION_STAFF = {**UNAUTH, "citizen": 403, "bearer_valid": 401}
+# Delegation is between residents: staff (by session or by their token) get 403.
+APPLICANTS = {**UNAUTH, "staff": 403, "bearer_valid": 403}
 MATRIX: dict[str, dict[str, int]] = {
     "health": ANY,
     "departments": ANY,
@@ -150,6 +159,9 @@ MATRIX: dict[str, dict[str, int]] = {
     "token_list": {**SESSION_STAFF, "staff": 200},
     "token_create": {**SESSION_STAFF, "staff": 201},
     "token_revoke": {**SESSION_STAFF, "staff": 204},
+    "delegation_list": {**APPLICANTS, "citizen": 200},
+    "delegation_create": {**APPLICANTS, "citizen": 201},
+    "delegation_revoke": {**APPLICANTS, "citizen": 204},
 }
 
 
@@ -160,17 +172,25 @@ def test_the_matrix_covers_every_operation_and_every_principal():
 
 @pytest.mark.parametrize("principal", PRINCIPALS)
 @pytest.mark.parametrize("endpoint", list(ENDPOINTS))
-def test_authorization_matrix(request, staff: User, endpoint: str, principal: str):
-    # given a token of the staff member that the revoke operation targets
+def test_authorization_matrix(request, staff: User, citizen: User, endpoint: str, principal: str):
+    # given a token of the staff member and a delegation the citizen gave, which the revoke
+    # operations target
     target, _ = personal_token(staff, name="target")
+    agent = UserFactory.create(real_name="王小明")
+    given = DelegationFactory.create(principal=citizen, agent=agent)
     client: Client = request.getfixturevalue(f"as_{principal}")
     tokens_before = ApiToken.objects.count()
     method, path = ENDPOINTS[endpoint]
-    url = "/api" + path.format(token_id=target.pk)
+    url = "/api" + path.format(token_id=target.pk, public_id=given.public_id)
+    body: dict[str, Any] = {"name": "laptop"}
+    if endpoint == "delegation_create":
+        body = {
+            "agent": {"real_name": agent.real_name, "id_number": agent.id_number},
+            "scopes": ["apply"],
+            "expires_at": (timezone.now() + timedelta(days=7)).isoformat(),
+        }
     # when
-    response = client.generic(
-        method, url, data='{"name": "laptop"}', content_type="application/json"
-    )
+    response = client.generic(method, url, data=json.dumps(body), content_type="application/json")
     # then
     expected = MATRIX[endpoint][principal]
     assert response.status_code == expected, response.content
@@ -184,6 +204,10 @@ def test_authorization_matrix(request, staff: User, endpoint: str, principal: st
     assert ApiToken.objects.count() == tokens_before + created
     target.refresh_from_db()
     assert (target.revoked_at is not None) == ((endpoint, expected) == ("token_revoke", 204))
+    granted = 1 if (endpoint, expected) == ("delegation_create", 201) else 0
+    assert Delegation.objects.count() == 1 + granted
+    given.refresh_from_db()
+    assert (given.revoked_at is not None) == ((endpoint, expected) == ("delegation_revoke", 204))
 
 
 def test_a_session_post_without_the_csrf_token_is_refused_and_changes_nothing(staff: User):

@@ -41,6 +41,8 @@ def test_openapi_schema_lists_the_v1_operations_and_both_auth_schemes(db: None):
         "/api/v1/me",
         "/api/v1/me/tokens",
         "/api/v1/me/tokens/{token_id}",
+        "/api/v1/me/delegations",
+        "/api/v1/me/delegations/{public_id}",
         "/api/v1/departments",
     }
     schemes = schema["components"]["securitySchemes"]

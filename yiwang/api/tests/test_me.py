@@ -97,6 +97,19 @@ def test_a_token_that_expired_in_the_past_is_refused_and_not_created(staff: User
     assert ApiToken.objects.count() == 0
 
 
+def test_a_token_expiry_without_a_time_zone_is_a_field_error_not_a_crash(staff: User):
+    response = signed_in(staff).post(
+        "/api/v1/me/tokens",
+        {"name": "x", "expires_at": "2030-01-01T00:00:00"},
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert [(e["field"], e["type"]) for e in response.json()["errors"]] == [
+        ("expires_at", "timezone_aware")
+    ]
+    assert ApiToken.objects.count() == 0
+
+
 def test_a_citizen_may_not_create_a_token(citizen: User):
     response = signed_in(citizen).post(
         "/api/v1/me/tokens", {"name": "x"}, content_type="application/json"

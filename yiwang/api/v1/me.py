@@ -8,6 +8,7 @@ from uuid import UUID
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema, Status
+from pydantic import AwareDatetime
 
 from yiwang.accounts.access import access_api_token_by_id
 from yiwang.accounts.models import ApiToken, User
@@ -56,7 +57,10 @@ class TokenCreatedOut(TokenOut):
 
 class TokenIn(Schema):
     name: str = Field(min_length=1, max_length=100)
-    expires_at: datetime | None = Field(None, description="omit for a token that never expires")
+    # Aware only: a naive time cannot be compared with now (it was a 500) and is ambiguous.
+    expires_at: AwareDatetime | None = Field(
+        None, description="with its time zone (e.g. +08:00); omit for a token that never expires"
+    )
 
 
 @router.get("/me", response=ProfileOut)
