@@ -127,3 +127,25 @@ def test_the_broker_client_is_reused_across_requests(db: None, settings):
     client = health._broker_clients[REDIS_DB9]
     Client().get("/api/v1/health")
     assert health._broker_clients[REDIS_DB9] is client
+
+
+@pytest.mark.redis
+def test_a_broker_on_the_caches_redis_is_probed_once(db: None, settings):
+    from yiwang.api import health
+
+    # given the city topology: REDIS_URL is both the cache and the broker
+    url = "redis://localhost:6379/9"
+    settings.CACHES = redis_cache(url)
+    settings.YIWANG_JOBS_MODE = "celery"
+    settings.CELERY_BROKER_URL = url
+    # when
+    response = Client().get("/api/v1/health")
+    # then the cache's answer stands for the queue, and no second client was made
+    assert response.status_code == 200
+    assert response.json()["checks"]["queue"] == {
+        "mode": "celery",
+        "broker": "redis",
+        "shared_with": "cache",
+        "status": "ok",
+    }
+    assert url not in health._broker_clients
