@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "axes",
     "yiwang.core",
     "yiwang.accounts",
+    "yiwang.catalog",
     "yiwang.portal",
     "yiwang.console",
     "yiwang.api",
