@@ -13,6 +13,7 @@ urlpatterns = [
     # The API first: monitoring calls /api/v1/health constantly, and resolution is in order.
     path("api/", include("yiwang.api.urls")),
     path("", include("yiwang.portal.urls")),
+    path("services/", include("yiwang.catalog.urls")),
     path("accounts/", include("yiwang.accounts.urls")),
     path("console/", include("yiwang.console.urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),

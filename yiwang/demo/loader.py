@@ -8,5 +8,10 @@ DEMO_PASSWORD = "yiwang-demo-2026"  # noqa: S105 (published demo password)
 def demo_load() -> list[tuple[str, str]]:
     """Load every app's demo data; return (username, description) of the demo accounts."""
     from yiwang.accounts.demo import accounts_demo_load
+    from yiwang.accounts.models import User
+    from yiwang.catalog.demo import catalog_demo_load
 
-    return accounts_demo_load(password=DEMO_PASSWORD)
+    accounts = accounts_demo_load(password=DEMO_PASSWORD)
+    # The catalog demo is entered by the demo catalog administrator, as a real one would be.
+    catalog_demo_load(actor=User.objects.get(username="demo-catalog"))
+    return accounts

@@ -7,7 +7,6 @@ from yiwang.portal import views
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("services/search/", views.service_search, name="service_search"),
     path("accessibility/", views.accessibility, name="accessibility"),
     path("preferences/elder/", views.elder_preference, name="elder_preference"),
 ]

@@ -1,4 +1,4 @@
-"""Citizen portal pages: home, service search placeholder, accessibility statement, the
+"""Citizen portal pages: home, accessibility statement, the
 elder-friendly switch, and the error pages for the whole site."""
 
 from __future__ import annotations
@@ -43,7 +43,14 @@ class EntryCard:
 def _entry_cards() -> list[EntryCard]:
     # Each later issue replaces a None with its real page.
     return [
-        EntryCard("apply", "办", _("办事"), _("查找事项，在线申请，一次办好"), None, True),
+        EntryCard(
+            "apply",
+            "办",
+            _("办事"),
+            _("查找事项，在线申请，一次办好"),
+            reverse("catalog:service_list"),
+            True,
+        ),
         EntryCard("my", "件", _("我的办件"), _("查看办件进度、补正材料、领取结果"), None, True),
         EntryCard(
             "complaint", "诉", _("12345 诉求"), _("投诉、求助、建议，限时办理与回访"), None, True
@@ -57,15 +64,6 @@ def _entry_cards() -> list[EntryCard]:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", {"cards": _entry_cards()})
-
-
-@public
-@require_GET
-def service_search(request: HttpRequest) -> HttpResponse:
-    """The search box's target. The service catalog arrives in a later issue; until then this
-    page says so plainly rather than show invented results."""
-    query = request.GET.get("q", "").strip()[:100]
-    return render(request, "portal/search.html", {"query": query})
 
 
 @public

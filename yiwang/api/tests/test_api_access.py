@@ -26,11 +26,19 @@ from yiwang.api.auth import DEFAULT_AUTH
 from yiwang.api.errors import api_not_found
 from yiwang.api.main import api
 from yiwang.api.tests.conftest import personal_token, signed_in
+from yiwang.catalog.models import Bundle
+from yiwang.catalog.tests.factories import BundleFactory, PublishedVersionFactory
 
 # Operations anyone may call, signed in or not. Adding one here is an access decision.
 PUBLIC = {
     ("GET", "/v1/health"),  # monitoring and load balancers; reveals no data
     ("GET", "/v1/departments"),  # the city publishes its organisation
+    # the city publishes its service catalog (published versions and bundles only)
+    ("GET", "/v1/catalog/items"),
+    ("GET", "/v1/catalog/items/{task_code}"),
+    ("GET", "/v1/catalog/items/{task_code}/guide"),
+    ("GET", "/v1/catalog/bundles"),
+    ("GET", "/v1/catalog/bundles/{code}"),
 }
 # Non-operation views under /api/: the schema and the docs are public (they describe the
 # operations and hold no data), unknown paths answer 404.
@@ -145,6 +153,11 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "delegation_list": ("GET", "/v1/me/delegations"),
     "delegation_create": ("POST", "/v1/me/delegations"),
     "delegation_revoke": ("DELETE", "/v1/me/delegations/{public_id}"),
+    "catalog_items": ("GET", "/v1/catalog/items"),
+    "catalog_item": ("GET", "/v1/catalog/items/{task_code}"),
+    "catalog_guide": ("GET", "/v1/catalog/items/{task_code}/guide"),
+    "catalog_bundles": ("GET", "/v1/catalog/bundles"),
+    "catalog_bundle": ("GET", "/v1/catalog/bundles/{code}"),
 }
 ANY = dict.fromkeys(PRINCIPALS, 200)
 UNAUTH = {"anonymous": 401, "bearer_expired": 401, "bearer_revoked": 401, "bearer_garbage": 401}
@@ -162,6 +175,11 @@ MATRIX: dict[str, dict[str, int]] = {
     "delegation_list": {**APPLICANTS, "citizen": 200},
     "delegation_create": {**APPLICANTS, "citizen": 201},
     "delegation_revoke": {**APPLICANTS, "citizen": 204},
+    "catalog_items": ANY,
+    "catalog_item": ANY,
+    "catalog_guide": ANY,
+    "catalog_bundles": ANY,
+    "catalog_bundle": ANY,
 }
 
 
@@ -181,7 +199,15 @@ def test_authorization_matrix(request, staff: User, citizen: User, endpoint: str
     client: Client = request.getfixturevalue(f"as_{principal}")
     tokens_before = ApiToken.objects.count()
     method, path = ENDPOINTS[endpoint]
-    url = "/api" + path.format(token_id=target.pk, public_id=given.public_id)
+    # and a published item and bundle, which the catalog operations read
+    published = PublishedVersionFactory.create()
+    bundle = BundleFactory.create(status=Bundle.Status.PUBLISHED)
+    url = "/api" + path.format(
+        token_id=target.pk,
+        public_id=given.public_id,
+        task_code=published.item.task_code,
+        code=bundle.code,
+    )
     body: dict[str, Any] = {"name": "laptop"}
     if endpoint == "delegation_create":
         body = {

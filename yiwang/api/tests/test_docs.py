@@ -44,6 +44,11 @@ def test_openapi_schema_lists_the_v1_operations_and_both_auth_schemes(db: None):
         "/api/v1/me/delegations",
         "/api/v1/me/delegations/{public_id}",
         "/api/v1/departments",
+        "/api/v1/catalog/items",
+        "/api/v1/catalog/items/{task_code}",
+        "/api/v1/catalog/items/{task_code}/guide",
+        "/api/v1/catalog/bundles",
+        "/api/v1/catalog/bundles/{code}",
     }
     schemes = schema["components"]["securitySchemes"]
     assert schemes["BearerToken"] == {"type": "http", "scheme": "bearer"}

@@ -38,7 +38,7 @@ def test_home_renders_the_shell_in_simplified_chinese(client: Client):
     assert '<main id="main" tabindex="-1">' in html
     assert "六安市一网通办" in html
     assert '<label for="service-q">搜索办事事项</label>' in html
-    assert f'action="{reverse("portal:service_search")}"' in html
+    assert f'action="{reverse("catalog:service_list")}"' in html
     assert "/static/htmx/htmx.min.js" in html
     assert "cdn" not in html.lower()
     assert _body_class(html) == ""
@@ -72,15 +72,6 @@ def test_name_masking():
     assert user_display_name(User(username="x", real_name="欧阳娜娜")) == "欧阳**"
     assert user_display_name(User(username="13812345678", real_name="")) == "13***8"
     assert user_display_name(User(username="abc", real_name="")) == "a***"
-
-
-def test_service_search_says_the_catalog_is_not_published_and_invents_nothing(client: Client):
-    response = client.get(reverse("portal:service_search"), {"q": "社保卡"})
-
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert "您搜索的是：“社保卡”。" in html
-    assert "事项目录尚未发布" in html
 
 
 def test_accessibility_statement(client: Client):

@@ -1,0 +1,851 @@
+"""Chinese search over the published catalog (事项搜索).
+
+A citizen types what they call the thing (``驾照过期了怎么换``, ``gjj提取``, ``开个饭店``), not
+the item's official name (``机动车驾驶证换证``, ``住房公积金提取``, ``食品经营许可``). The search
+bridges the two with:
+
+- **jieba** words, with our domain words added to its dictionary so that ``公积金`` or
+  ``营业执照`` stay one word;
+- **character bigrams** of every Chinese run, so that a word jieba segments differently in the
+  query and in the item still matches (and single characters for one-character queries);
+- **pinyin**: full pinyin and initials of each word and of each pair of adjacent words of the
+  name and keywords, so ``gjj`` and ``gongjijin`` find 公积金;
+- a **synonym table** (fixtures/synonyms.txt, ours) that adds the official words to a query
+  containing a colloquial one (驾照 → 驾驶证, 低保 → 最低生活保障).
+
+Ranking is BM25F: one term frequency per document, summed over the fields with weights
+(name > keywords > materials > department) and normalised by each field's length, then the usual
+BM25 saturation and IDF. The index is a small in-memory inverted index (term → postings with the
+precomputed per-document weight), so a query costs a few dictionary look-ups and additions.
+
+The index is built from the published versions and the published bundles and kept per process.
+Before each search a cheap stamp (count and latest publication/retirement instant of published
+versions, likewise for bundles) is read; when it differs, the index is rebuilt. A published
+version never changes (services refuse), so the stamp sees every change that matters.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.db.models import Count, Max, Q
+
+from yiwang.catalog.models import Bundle, BundleMember, ItemVersion, Material, Situation
+
+# Field weights of BM25F: a word in the name says more than one in a material's name.
+FIELD_WEIGHTS: dict[str, float] = {
+    "name": 5.0,
+    "keywords": 2.5,
+    "materials": 1.0,
+    "department": 0.7,
+}
+K1 = 1.2
+B = 0.6  # short names should not be over-rewarded against long ones
+# A document whose name contains the whole query (or a synonym's official phrase) gets this
+# share of the query's best possible score on top: the exact-name case must win.
+PHRASE_BONUS = 0.3
+# Query term kinds weigh differently: a whole word matched says more than one of its bigrams.
+QUERY_WEIGHTS = {"w": 1.0, "b": 0.6, "u": 0.5, "p": 1.6, "i": 1.2, "a": 1.0}
+SYNONYM_WEIGHT = 0.9
+MAX_QUERY_LENGTH = 100
+# What a hit's version carries (other fields load on access, one query per version).
+LIST_FIELDS = (
+    "id",
+    "number",
+    "status",
+    "name",
+    "short_name",
+    "dept_name",
+    "server_types",
+    "project_type",
+    "promise_limit",
+    "promise_unit",
+    "online_depth",
+    "external_system",
+    "published_at",
+    "item__id",
+    "item__public_id",
+    "item__task_code",
+    "item__department__id",
+    "item__department__code",
+    "item__department__name",
+    "item_type__id",
+    "item_type__code",
+    "item_type__name",
+)
+
+SYNONYMS_FILE = Path(__file__).resolve().parent / "fixtures" / "synonyms.txt"
+
+# Words jieba should keep whole (its general dictionary splits several of them).
+DOMAIN_WORDS = (
+    "公积金",
+    "住房公积金",
+    "不动产",
+    "不动产权",
+    "营业执照",
+    "驾驶证",
+    "驾驶人",
+    "机动车",
+    "居民身份证",
+    "身份证",
+    "户口簿",
+    "户口本",
+    "最低生活保障",
+    "社会保险",
+    "社会保障卡",
+    "医疗保障",
+    "医疗保险",
+    "养老保险",
+    "养老金",
+    "失业保险金",
+    "转移登记",
+    "设立登记",
+    "变更登记",
+    "注销登记",
+    "出生登记",
+    "出生医学证明",
+    "企业开办",
+    "食品经营",
+    "食品经营许可",
+    "环境影响评价",
+    "残疾人证",
+    "公章刻制",
+    "税务登记",
+    "发票申领",
+    "个体工商户",
+    "二手房",
+    "存量房",
+    "一件事",
+    "换证",
+    "补领",
+    "特困人员",
+    "交通违法",
+    "预约挂号",
+    "排污许可",
+    "教师资格",
+)
+
+# Words that say how to ask, not what for: dropped from queries.
+STOPWORDS = frozenset(
+    [
+        "我",
+        "我们",
+        "你",
+        "想",
+        "想要",
+        "要",
+        "需要",
+        "怎么",
+        "怎样",
+        "怎么样",
+        "如何",
+        "办",
+        "办理",
+        "办个",
+        "申请",
+        "哪里",
+        "在哪",
+        "在哪里",
+        "到哪",
+        "去哪",
+        "什么",
+        "啥",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "了",
+        "的",
+        "地",
+        "得",
+        "和",
+        "与",
+        "及",
+        "能",
+        "能不能",
+        "可以",
+        "可不可以",
+        "去",
+        "给",
+        "个",
+        "一个",
+        "一下",
+        "下",
+        "手续",
+        "流程",
+        "需",
+        "该",
+        "应该",
+        "请问",
+        "咨询",
+        "有",
+        "没有",
+        "是",
+        "在",
+        "多少",
+        "多久",
+        "时间",
+        "怎么办",
+        "怎么弄",
+        "弄",
+        "搞",
+    ]
+)
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
+_IS_CJK = re.compile(rf"[{_CJK}]")
+
+log = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------------------------
+# Text analysis
+
+
+_jieba_lock = threading.Lock()
+_tokenizer: Any = None
+
+
+def _jieba() -> Any:
+    """Our own jieba tokenizer (not the module-global one other code may configure), loaded
+    quietly once per process, with the domain words and the synonym table's words added."""
+    global _tokenizer
+    if _tokenizer is not None:
+        return _tokenizer
+    with _jieba_lock:
+        if _tokenizer is None:
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)  # it logs its dictionary loading at DEBUG
+            tokenizer = jieba.Tokenizer()
+            tokenizer.initialize()
+            words = set(DOMAIN_WORDS)
+            for key, officials in synonyms().items():
+                words.add(key)
+                words.update(officials)
+            for word in sorted(words):
+                if _IS_CJK.search(word) and len(word) > 1:
+                    tokenizer.add_word(word, freq=200_000)
+            _tokenizer = tokenizer
+    return _tokenizer
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width (NFKC), lower case."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+@cache
+def synonyms() -> dict[str, tuple[str, ...]]:
+    """The synonym table: colloquial word (normalised) → official words."""
+    table: dict[str, tuple[str, ...]] = {}
+    for raw in SYNONYMS_FILE.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line or "=" not in line:
+            continue
+        key, _, rhs = line.partition("=")
+        officials = tuple(normalize(w.strip()) for w in rhs.split("|") if w.strip())
+        if key.strip() and officials:
+            table[normalize(key.strip())] = officials
+    return table
+
+
+@cache
+def _pinyin(word: str) -> tuple[str, str]:
+    """(full pinyin, initials) of a Chinese word, e.g. 公积金 → (gongjijin, gjj)."""
+    from pypinyin import Style, lazy_pinyin
+
+    full = "".join(lazy_pinyin(word, errors="ignore"))
+    initials = "".join(lazy_pinyin(word, style=Style.FIRST_LETTER, errors="ignore"))
+    return full, initials
+
+
+@cache
+def _run_syllables(run: str) -> tuple[str, ...]:
+    """One pinyin syllable per character of a Chinese run (pypinyin picks the reading of a
+    polyphone from the words around it, so the run is converted whole)."""
+    from pypinyin import lazy_pinyin
+
+    syllables = lazy_pinyin(run, errors="ignore")
+    if len(syllables) != len(run):  # never seen; keep the terms aligned whatever happens
+        return tuple(_pinyin(ch)[0] for ch in run)
+    return tuple(syllables)
+
+
+def _pinyin_terms(run: str, tokenizer: Any) -> list[str]:
+    """``p:`` full pinyin and ``i:`` initials of each word of the run (search-mode words, so
+    住房公积金 also gives 公积金 → gjj), of each pair of adjacent words (公积金提取 →
+    gongjijintiqu) and of the whole run."""
+    syllables = _run_syllables(run)
+    spans = {(start, end) for _, start, end in tokenizer.tokenize(run, mode="search", HMM=False)}
+    ends: dict[int, list[int]] = defaultdict(list)
+    for start, end in spans:
+        ends[start].append(end)
+    spans.update((start, second) for start, end in list(spans) for second in ends.get(end, ()))
+    spans.add((0, len(run)))
+    terms: list[str] = []
+    for start, end in spans:
+        part = syllables[start:end]
+        terms.append("p:" + "".join(part))
+        if end - start > 1:
+            terms.append("i:" + "".join(s[:1] for s in part))
+    return terms
+
+
+def _bigrams(run: str) -> list[str]:
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def analyze(text: str, *, with_pinyin: bool = False) -> list[str]:
+    """The index terms of a field's text, each prefixed by its kind: ``w:`` jieba word (2+
+    characters, search-mode segmentation so long words also yield their parts), ``b:`` bigram,
+    ``u:`` single character, ``a:`` Latin letters or digits, and with ``with_pinyin`` ``p:``
+    full pinyin and ``i:`` initials of each word and each pair of adjacent words."""
+    tokenizer = _jieba()
+    terms: list[str] = []
+    for run in _RUN.findall(normalize(text)):
+        if not _IS_CJK.match(run):
+            terms.append("a:" + run)
+            continue
+        terms.extend("w:" + w for w in tokenizer.cut_for_search(run, HMM=False) if len(w) > 1)
+        terms.extend("b:" + g for g in _bigrams(run))
+        terms.extend("u:" + c for c in run)
+        if with_pinyin:
+            terms.extend(_pinyin_terms(run, tokenizer))
+    return terms
+
+
+Terms = dict[str, float]  # term → query weight
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed query. Each concept is one thing the citizen said (a word, or the words a
+    synonym key spans) with its alternative wordings: as typed, and each official word of the
+    synonym table. A document scores the best alternative of each concept, so that three
+    official words for 丢了 (补领, 补办, 遗失) count once, not three times, against the one
+    word for the thing itself (身份证)."""
+
+    concepts: tuple[tuple[Terms, ...], ...]
+    glue: Terms  # bigrams across two words of the query: a bonus for the words' adjacency
+    phrases: tuple[str, ...]  # whole-query texts whose presence in a name earns the bonus
+
+    @property
+    def terms(self) -> Terms:
+        merged: Terms = {}
+        for alternatives in self.concepts:
+            for alt in alternatives:
+                for term, weight in alt.items():
+                    merged[term] = max(merged.get(term, 0.0), weight)
+        return merged
+
+
+def _cjk_terms(text: str, factor: float) -> Terms:
+    """The query terms of one Chinese wording: its words, their bigrams, or the character."""
+    terms: Terms = {}
+    for run in _RUN.findall(text):
+        if not _IS_CJK.match(run):
+            terms["a:" + run] = QUERY_WEIGHTS["a"] * factor
+            continue
+        for word in _jieba().cut(run, HMM=False):
+            if len(word) > 1 and word not in STOPWORDS:
+                terms["w:" + word] = QUERY_WEIGHTS["w"] * factor
+        if len(run) == 1:
+            terms["u:" + run] = QUERY_WEIGHTS["u"] * factor
+        for gram in _bigrams(run):
+            terms.setdefault("b:" + gram, QUERY_WEIGHTS["b"] * factor)
+    return terms
+
+
+def parse_query(q: str) -> Query:
+    """Concepts of a query: its words (stop words dropped) or, where a synonym key covers
+    them (longest key first), the key with its official words as alternatives; Latin runs
+    are looked up as letters, full pinyin and initials."""
+    tokenizer = _jieba()
+    table = synonyms()
+    text = normalize(q)
+    concepts: list[tuple[Terms, ...]] = []
+    glue: Terms = {}
+    phrase_parts: list[list[str]] = []  # per concept: its wordings, for the phrase bonus
+
+    def with_synonyms(key: str, own: Terms) -> tuple[Terms, ...]:
+        return (own, *(_cjk_terms(official, SYNONYM_WEIGHT) for official in table.get(key, ())))
+
+    for match in _RUN.finditer(text):
+        run = match.group()
+        if not _IS_CJK.match(run):
+            own = {"a:" + run: QUERY_WEIGHTS["a"]}
+            concepts.append(
+                (
+                    *with_synonyms(run, own),
+                    {"p:" + run: QUERY_WEIGHTS["p"]},
+                    {"i:" + run: QUERY_WEIGHTS["i"]},
+                )
+            )
+            phrase_parts.append([*table.get(run, ())])
+            continue
+        # synonym keys inside the run, longest first, not overlapping
+        taken = [False] * len(run)
+        keys: list[tuple[int, int]] = []
+        for key in sorted((k for k in table if k in run), key=len, reverse=True):
+            start = run.find(key)
+            while start >= 0 and any(taken[start : start + len(key)]):
+                start = run.find(key, start + 1)
+            if start < 0:
+                continue
+            for i in range(start, start + len(key)):
+                taken[i] = True
+            keys.append((start, start + len(key)))
+        # words, with those a key covers merged into the key's concept
+        units: list[tuple[int, int]] = []
+        for _, start, end in tokenizer.tokenize(run, HMM=False):
+            key_span = next((k for k in keys if k[0] < end and start < k[1]), None)
+            if key_span is not None:
+                if key_span not in units:
+                    units.append(key_span)
+            elif run[start:end] not in STOPWORDS:
+                units.append((start, end))
+        previous_end = -1
+        previous_text = ""
+        for start, end in sorted(units):
+            unit = run[start:end]
+            own = _cjk_terms(unit, 1.0)
+            if (start, end) in keys:
+                concepts.append(with_synonyms(unit, own))
+                phrase_parts.append([unit, *table[unit]])
+            elif own:
+                concepts.append((own,))
+                phrase_parts.append([unit])
+            if start == previous_end and previous_text:
+                glue["b:" + previous_text[-1] + unit[0]] = QUERY_WEIGHTS["b"] * 0.5
+            previous_end, previous_text = end, unit
+    # the whole query, as typed without stop words and with each synonym applied
+    phrases: list[str] = []
+    if phrase_parts:
+        phrases.append("".join(parts[0] for parts in phrase_parts if parts))
+        phrases.extend(
+            "".join((alt if j == i else (p[0] if p else "")) for j, p in enumerate(phrase_parts))
+            for i, parts in enumerate(phrase_parts)
+            for alt in parts[1:]
+        )
+    return Query(
+        concepts=tuple(c for c in concepts if any(c)),
+        glue=glue,
+        phrases=tuple(p for p in dict.fromkeys(phrases) if len(p) > 1),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The index
+
+
+@dataclass(frozen=True)
+class Doc:
+    kind: str  # "item" | "bundle"
+    pk: int  # ItemVersion pk or Bundle pk
+    code: str  # task_code or bundle code
+    name: str
+    name_norm: str
+    department_id: int | None
+    department_code: str
+    department_name: str
+    item_type: str  # ItemType code ("" for a bundle)
+    item_type_name: str
+    audiences: frozenset[str]  # "natural", "legal"
+    theme_ids: frozenset[int]
+    sort_key: str
+
+
+@dataclass
+class Index:
+    stamp: tuple[Any, ...]
+    docs: list[Doc]
+    postings: dict[str, list[tuple[int, float]]]
+    idf: dict[str, float]
+    browse_order: list[int] = field(default_factory=list)
+
+
+def _audiences(server_types: Iterable[str]) -> frozenset[str]:
+    found: set[str] = set()
+    for kind in server_types:
+        found.add("natural" if kind == "自然人" else "legal")
+    return frozenset(found)
+
+
+def _stamp() -> tuple[Any, ...]:
+    versions = ItemVersion.objects.filter(status=ItemVersion.Status.PUBLISHED).aggregate(
+        n=Count("id"), last=Max("published_at"), retired=Max("retired_at")
+    )
+    bundles = Bundle.objects.aggregate(
+        n=Count("id", filter=Q(status=Bundle.Status.PUBLISHED)), last=Max("updated_at")
+    )
+    return (versions["n"], versions["last"], versions["retired"], bundles["n"], bundles["last"])
+
+
+def _build(stamp: tuple[Any, ...]) -> Index:
+    versions = list(
+        ItemVersion.objects.filter(status=ItemVersion.Status.PUBLISHED)
+        .select_related("item__department", "item_type")
+        .prefetch_related("themes")
+        .only(
+            "id",
+            "name",
+            "short_name",
+            "keywords",
+            "result_name",
+            "dept_name",
+            "server_types",
+            "item__task_code",
+            "item__department__code",
+            "item__department__name",
+            "item_type__code",
+            "item_type__name",
+        )
+    )
+    ids = [v.pk for v in versions]
+    materials: dict[int, list[str]] = defaultdict(list)
+    for version_id, name in Material.objects.filter(version_id__in=ids).values_list(
+        "version_id", "name"
+    ):
+        materials[version_id].append(name)
+    situations: dict[int, list[str]] = defaultdict(list)
+    for version_id, name in Situation.objects.filter(version_id__in=ids).values_list(
+        "version_id", "name"
+    ):
+        situations[version_id].append(name)
+
+    docs: list[Doc] = []
+    fields: list[dict[str, list[str]]] = []
+    for v in versions:
+        dept = v.item.department
+        docs.append(
+            Doc(
+                kind="item",
+                pk=v.pk,
+                code=v.item.task_code,
+                name=v.name,
+                name_norm=normalize(v.name),
+                department_id=dept.pk if dept else None,
+                department_code=dept.code if dept else "",
+                department_name=v.dept_name or (dept.name if dept else ""),
+                item_type=v.item_type.code,
+                item_type_name=v.item_type.name,
+                audiences=_audiences(v.server_types or []),
+                theme_ids=frozenset(t.pk for t in v.themes.all()),
+                sort_key=_sort_key(v.name),
+            )
+        )
+        fields.append(
+            {
+                "name": analyze(f"{v.name} {v.short_name}", with_pinyin=True),
+                "keywords": analyze(
+                    " ".join([v.keywords, v.result_name, *situations[v.pk]]), with_pinyin=True
+                ),
+                "materials": analyze(" ".join(materials[v.pk])),
+                "department": analyze(v.dept_name),
+            }
+        )
+
+    bundles = list(
+        Bundle.objects.filter(status=Bundle.Status.PUBLISHED).select_related("lead_department")
+    )
+    member_names: dict[int, list[str]] = defaultdict(list)
+    member_audiences: dict[int, set[str]] = defaultdict(set)
+    published_by_item = {v.item_id: v for v in versions}
+    for bundle_id, item_id in BundleMember.objects.filter(
+        bundle__in=[b.pk for b in bundles]
+    ).values_list("bundle_id", "item_id"):
+        member = published_by_item.get(item_id)
+        if member is not None:
+            member_names[bundle_id].append(member.name)
+            member_audiences[bundle_id].update(_audiences(member.server_types or []))
+    for b in bundles:
+        docs.append(
+            Doc(
+                kind="bundle",
+                pk=b.pk,
+                code=b.code,
+                name=b.name,
+                name_norm=normalize(b.name),
+                department_id=b.lead_department_id,
+                department_code=b.lead_department.code,
+                department_name=b.lead_department.name,
+                item_type="",
+                item_type_name="一件事",
+                audiences=frozenset(member_audiences[b.pk]),
+                theme_ids=frozenset(),
+                sort_key=_sort_key(b.name),
+            )
+        )
+        fields.append(
+            {
+                "name": analyze(f"{b.name} 一件事", with_pinyin=True),
+                "keywords": analyze(f"{b.keywords} {b.description}", with_pinyin=True),
+                "materials": analyze(" ".join(member_names[b.pk])),
+                "department": analyze(b.lead_department.name),
+            }
+        )
+    return _index(stamp, docs, fields)
+
+
+def _sort_key(name: str) -> str:
+    """Names sort by their pinyin syllable by syllable (ji < jian), as a Chinese reader
+    expects of a list."""
+    return " ".join(
+        " ".join(_run_syllables(run)) if _IS_CJK.match(run) else run
+        for run in _RUN.findall(normalize(name))
+    )
+
+
+def _index(stamp: tuple[Any, ...], docs: list[Doc], fields: list[dict[str, list[str]]]) -> Index:
+    n = len(docs)
+    avg = {f: (sum(len(d[f]) for d in fields) / n if n else 1.0) or 1.0 for f in FIELD_WEIGHTS}
+    # BM25F: one pseudo term frequency per (term, doc), fields weighted and length-normalised.
+    pseudo: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    for doc_no, doc_fields in enumerate(fields):
+        for f, terms in doc_fields.items():
+            if not terms:
+                continue
+            norm = FIELD_WEIGHTS[f] / (1 - B + B * len(terms) / avg[f])
+            counts: dict[str, int] = defaultdict(int)
+            for term in terms:
+                counts[term] += 1
+            for term, tf in counts.items():
+                # A name repeats its words in the sub-item's parentheses (律师事务所联营设立
+                # (律师事务所…)): in the name a word counts once, elsewhere as often as it occurs.
+                pseudo[term][doc_no] += (1 if f == "name" else tf) * norm
+    postings: dict[str, list[tuple[int, float]]] = {}
+    idf: dict[str, float] = {}
+    for term, per_doc in pseudo.items():
+        df = len(per_doc)
+        idf[term] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        postings[term] = [(d, tf * (K1 + 1) / (tf + K1)) for d, tf in per_doc.items()]
+    browse = sorted(range(n), key=lambda i: (docs[i].sort_key, docs[i].code))
+    return Index(stamp=stamp, docs=docs, postings=postings, idf=idf, browse_order=browse)
+
+
+_index_lock = threading.Lock()
+_current: Index | None = None
+
+
+def search_index() -> Index:
+    """The process's index, rebuilt first if the published catalog changed since it was built."""
+    global _current
+    stamp = _stamp()
+    index = _current
+    if index is not None and index.stamp == stamp:
+        return index
+    with _index_lock:
+        if _current is None or _current.stamp != stamp:
+            _current = _build(stamp)
+        return _current
+
+
+def search_index_reset() -> None:
+    """Forget the index (tests; the stamp makes this unnecessary in production)."""
+    global _current
+    _current = None
+
+
+# --------------------------------------------------------------------------------------------
+# Searching
+
+
+@dataclass
+class Hit:
+    kind: str  # "item" or "bundle"
+    code: str  # task_code or bundle code
+    score: float
+    highlights: list[str]  # the parts of the name that matched the query
+    version: ItemVersion | None = None  # for an item: its published version
+    bundle: Bundle | None = None  # for a bundle
+
+
+@dataclass
+class SearchResult:
+    items: list[Hit]
+    count: int
+
+
+def _matches_filters(
+    doc: Doc,
+    *,
+    kind: str,
+    department: int | str | None,
+    theme: int | None,
+    audience: str | None,
+    item_type: str | None,
+) -> bool:
+    if kind != "all" and doc.kind != kind:
+        return False
+    if isinstance(department, int):
+        if doc.department_id != department:
+            return False
+    elif department and department not in (doc.department_code, doc.department_name):
+        return False
+    if theme is not None and theme not in doc.theme_ids:
+        return False
+    if audience and audience not in doc.audiences:
+        return False
+    return not (item_type and item_type not in (doc.item_type, doc.item_type_name))
+
+
+AUDIENCE_ALIASES = {"自然人": "natural", "个人": "natural", "法人": "legal", "企业": "legal"}
+
+
+def _accumulate(index: Index, terms: Terms) -> dict[int, float]:
+    acc: dict[int, float] = defaultdict(float)
+    for term, qweight in terms.items():
+        plist = index.postings.get(term)
+        if not plist:
+            continue
+        w = index.idf[term] * qweight
+        for doc_no, tf_weight in plist:
+            acc[doc_no] += w * tf_weight
+    return acc
+
+
+def _score(index: Index, query: Query) -> dict[int, float]:
+    """BM25F per concept (its best alternative), summed; plus the adjacency glue; plus the
+    phrase bonus for a name that contains the whole query (as typed or with synonyms)."""
+    scores: dict[int, float] = defaultdict(float)
+    for alternatives in query.concepts:
+        best: dict[int, float] = {}
+        for alt in alternatives:
+            for doc_no, value in _accumulate(index, alt).items():
+                if value > best.get(doc_no, 0.0):
+                    best[doc_no] = value
+        for doc_no, value in best.items():
+            scores[doc_no] += value
+    for doc_no, value in _accumulate(index, query.glue).items():
+        if doc_no in scores:
+            scores[doc_no] += value
+    if query.phrases and scores:
+        bonus = PHRASE_BONUS * max(scores.values())
+        for doc_no in scores:
+            name = index.docs[doc_no].name_norm
+            if any(p in name for p in query.phrases):
+                scores[doc_no] += bonus
+    return scores
+
+
+def _highlights(name: str, query: Query) -> list[str]:
+    """Maximal runs of the name covered by the query's matched words, bigrams or characters."""
+    norm = normalize(name)
+    if len(norm) != len(name):  # NFKC changed the length: positions would not line up
+        norm = name
+    covered = [False] * len(norm)
+    for term in query.terms:
+        kind, _, text = term.partition(":")
+        if kind not in ("w", "b", "u", "a") or not text:
+            continue
+        start = norm.find(text)
+        while start >= 0:
+            for i in range(start, start + len(text)):
+                covered[i] = True
+            start = norm.find(text, start + 1)
+    runs: list[str] = []
+    current = ""
+    for ch, on in zip(name, covered, strict=True):
+        if on:
+            current += ch
+        elif current:
+            runs.append(current)
+            current = ""
+    if current:
+        runs.append(current)
+    return runs
+
+
+def catalog_search(
+    *,
+    q: str,
+    department: int | str | None = None,
+    theme: int | None = None,
+    audience: str | None = None,
+    item_type: str | None = None,
+    kind: str = "item",
+    limit: int = 20,
+    offset: int = 0,
+) -> SearchResult:
+    """Published items matching ``q``, best first; an empty ``q`` browses everything that
+    passes the filters, in pinyin order of the name.
+
+    ``department`` is a Department id, code or name (a bundle's lead department), ``theme`` a
+    Theme id, ``audience`` ``natural``/``legal`` (or 自然人/法人), ``item_type`` an ItemType code
+    or name, ``kind`` ``item`` (hits carry ``version``), ``bundle`` (hits carry ``bundle``) or
+    ``all``. Costs the stamp queries, then one query for the page's versions (with the fields
+    of LIST_FIELDS; load others yourself for a page) and one for its bundles.
+    """
+    index = search_index()
+    audience = AUDIENCE_ALIASES.get(audience or "", audience)
+    q = q.strip()[:MAX_QUERY_LENGTH]
+    query = parse_query(q) if q else None
+    filters: dict[str, Any] = {
+        "kind": kind,
+        "department": department,
+        "theme": theme,
+        "audience": audience,
+        "item_type": item_type,
+    }
+    if query is None:
+        ranked = [
+            (doc_no, 0.0)
+            for doc_no in index.browse_order
+            if _matches_filters(index.docs[doc_no], **filters)
+        ]
+    else:
+        scores = _score(index, query)
+        ranked = sorted(
+            (
+                (doc_no, score)
+                for doc_no, score in scores.items()
+                if _matches_filters(index.docs[doc_no], **filters)
+            ),
+            key=lambda pair: (-pair[1], index.docs[pair[0]].sort_key),
+        )
+    page = ranked[offset : offset + limit]
+    version_ids = [index.docs[d].pk for d, _ in page if index.docs[d].kind == "item"]
+    bundle_ids = [index.docs[d].pk for d, _ in page if index.docs[d].kind == "bundle"]
+    versions = (
+        # A result list shows a few fields: loading whole versions (process XML, long texts)
+        # was half the cost of a search.
+        ItemVersion.objects.select_related("item__department", "item_type")
+        .only(*LIST_FIELDS)
+        .in_bulk(version_ids)
+        if version_ids
+        else {}
+    )
+    bundles = (
+        Bundle.objects.select_related("lead_department").in_bulk(bundle_ids) if bundle_ids else {}
+    )
+    hits: list[Hit] = []
+    for doc_no, score in page:
+        doc = index.docs[doc_no]
+        hit = Hit(
+            kind=doc.kind,
+            code=doc.code,
+            score=round(score, 4),
+            highlights=_highlights(doc.name, query) if query else [],
+        )
+        if doc.kind == "item":
+            hit.version = versions.get(doc.pk)
+            if hit.version is None:  # retired between the stamp and this read
+                continue
+        else:
+            hit.bundle = bundles.get(doc.pk)
+            if hit.bundle is None:
+                continue
+        hits.append(hit)
+    return SearchResult(items=hits, count=len(ranked))

@@ -1,0 +1,221 @@
+"""Chinese search over the published catalog: words, pinyin, initials, synonyms, ranking,
+filters and the in-process index's refresh."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from yiwang.accounts.models import Role
+from yiwang.accounts.tests.factories import DepartmentFactory, staff_with_role
+from yiwang.catalog import services
+from yiwang.catalog.models import Bundle, ItemVersion, Theme
+from yiwang.catalog.search import (
+    catalog_search,
+    parse_query,
+    search_index_reset,
+    synonyms,
+)
+from yiwang.catalog.tests.factories import (
+    BundleFactory,
+    BundleMemberFactory,
+    ItemVersionFactory,
+    PublishedVersionFactory,
+    SituationFactory,
+    ThemeFactory,
+    public_service_type,
+)
+
+
+@pytest.fixture(autouse=True)
+def fresh_index() -> Iterator[None]:
+    # The index lives per process; each test starts from its own database.
+    search_index_reset()
+    yield
+    search_index_reset()
+
+
+def names(q: str, **filters: object) -> list[str]:
+    result = catalog_search(q=q, **filters)  # type: ignore[arg-type]
+    return [hit.version.name for hit in result.items if hit.version is not None]
+
+
+@pytest.fixture
+def catalog(db: None) -> dict[str, ItemVersion]:
+    """A small city catalog with the everyday items and a few near misses."""
+    police = DepartmentFactory(code="lasgaj", name="六安市公安局")
+    fund = DepartmentFactory(code="lasgjj", name="六安市住房公积金管理中心")
+    civil = DepartmentFactory(code="lasmzj", name="六安市民政局")
+    market = DepartmentFactory(code="lasscjgj", name="六安市市场监督管理局")
+    env = DepartmentFactory(code="lassthjj", name="六安市生态环境局")
+    service = public_service_type()
+
+    def item(name: str, dept: object, **kwargs: object) -> ItemVersion:
+        kwargs.setdefault("keywords", "")
+        version: ItemVersion = PublishedVersionFactory(name=name, item__department=dept, **kwargs)
+        return version
+
+    return {
+        "license_renew": item("机动车驾驶证换证", police, keywords="期满换证"),
+        "license_lost": item("机动车驾驶证补领", police, keywords="遗失补证"),
+        "id_card": item("居民身份证申领", police),
+        "fund_withdraw": item("住房公积金提取", fund, item_type=service),
+        "fund_loan": item("住房公积金个人住房贷款", fund, item_type=service),
+        "dibao": item(
+            "最低生活保障审核确认",
+            civil,
+            item_type=service,
+            server_types=["自然人"],
+        ),
+        "food": item(
+            "食品经营许可",
+            market,
+            server_types=["企业法人", "个体工商户"],
+            result_name="食品经营许可证",
+        ),
+        "eia": item("建设项目环境影响评价文件审批", env, server_types=["企业法人"]),
+    }
+
+
+def test_a_plain_chinese_query_finds_the_item_by_name(catalog: dict[str, ItemVersion]):
+    assert names("公积金提取")[0] == "住房公积金提取"
+    assert names("身份证")[0] == "居民身份证申领"
+
+
+def test_initials_and_full_pinyin_find_the_item(catalog: dict[str, ItemVersion]):
+    assert set(names("gjj")[:2]) == {"住房公积金个人住房贷款", "住房公积金提取"}
+    assert names("gongjijin")[0].startswith("住房公积金")
+    assert names("gjj提取")[0] == "住房公积金提取"
+    assert names("gongjijintiqu")[0] == "住房公积金提取"
+    assert names("GJJ")[0].startswith("住房公积金")  # case and width do not matter
+    assert names("ｇｊｊ")[0].startswith("住房公积金")
+
+
+def test_colloquial_words_find_the_official_item(catalog: dict[str, ItemVersion]):
+    assert names("驾照过期了怎么换")[0] == "机动车驾驶证换证"
+    assert names("驾照丢了")[0] == "机动车驾驶证补领"
+    assert names("低保")[0] == "最低生活保障审核确认"
+    assert names("环评")[0] == "建设项目环境影响评价文件审批"
+    assert names("我想开个饭店")[0] == "食品经营许可"
+
+
+def test_the_synonym_table_is_ours_and_large_enough():
+    table = synonyms()
+    assert len(table) >= 60
+    assert table["驾照"] == ("驾驶证", "机动车驾驶证")
+    assert table["低保"] == ("最低生活保障",)
+    assert table["环评"] == ("环境影响评价", "环境影响报告")
+    assert table["户口本"] == ("户口簿", "户籍")
+
+
+def test_stop_words_do_not_count_and_synonyms_add_official_words():
+    query = parse_query("我想办低保")
+    assert "w:最低生活保障" in query.terms
+    assert "w:低保" in query.terms
+    assert not any(t.endswith(":我想") or t == "w:办" for t in query.terms)
+
+
+def test_a_name_match_beats_a_material_match(db: None):
+    # every factory version asks for 居民身份证 as a material; only one is named after it
+    other = PublishedVersionFactory(name="城乡居民养老保险参保登记", keywords="")
+    named = PublishedVersionFactory(name="居民身份证换领", keywords="")
+    result = catalog_search(q="居民身份证")
+    assert [h.version.pk for h in result.items if h.version] == [named.pk, other.pk]
+    assert result.items[0].score > result.items[1].score
+    assert result.items[0].highlights == ["居民身份证"]
+
+
+def test_a_situation_or_keyword_leads_to_the_item(db: None):
+    fund = PublishedVersionFactory(name="住房公积金提取", keywords="")
+    SituationFactory(version=fund, code="retire", name="离休、退休提取")
+    PublishedVersionFactory(name="住房公积金缴存登记", keywords="")
+    assert names("退休了取公积金")[0] == "住房公积金提取"
+
+
+def test_filters_by_department_theme_audience_and_type(catalog: dict[str, ItemVersion]):
+    police = catalog["id_card"].item.department
+    assert police is not None
+    assert set(names("证", department="lasgaj")) == {
+        "机动车驾驶证换证",
+        "机动车驾驶证补领",
+        "居民身份证申领",
+    }
+    assert names("", department=police.pk) == names("", department="六安市公安局")
+    assert set(names("", audience="legal")) == {"食品经营许可", "建设项目环境影响评价文件审批"}
+    assert names("许可", audience="法人")[0] == "食品经营许可"
+    assert "食品经营许可" not in names("", audience="natural")
+    assert set(names("", item_type="14")) == {
+        "住房公积金提取",
+        "住房公积金个人住房贷款",
+        "最低生活保障审核确认",
+    }
+    theme = ThemeFactory(audience=Theme.Audience.NATURAL, name="住房保障")
+    catalog["fund_loan"].themes.add(theme)
+    search_index_reset()  # themes of a published version do not change in production
+    assert names("公积金", theme=theme.pk) == ["住房公积金个人住房贷款"]
+
+
+def test_an_empty_query_browses_everything_in_pinyin_order(catalog: dict[str, ItemVersion]):
+    result = catalog_search(q="  ", limit=3, offset=0)
+    assert result.count == 8
+    assert [h.version.name for h in result.items if h.version] == [
+        "机动车驾驶证补领",
+        "机动车驾驶证换证",
+        "建设项目环境影响评价文件审批",
+    ]
+    assert {h.score for h in result.items} == {0.0}
+    rest = catalog_search(q="", limit=10, offset=3)
+    assert len(rest.items) == 5
+
+
+def test_no_match_is_an_empty_result(catalog: dict[str, ItemVersion]):
+    result = catalog_search(q="火星移民")
+    assert (result.items, result.count) == ([], 0)
+
+
+def test_drafts_and_retired_versions_are_not_found(db: None):
+    ItemVersionFactory(name="城市道路挖掘许可")
+    retired = PublishedVersionFactory(name="城市道路占用许可")
+    retired.status = ItemVersion.Status.RETIRED
+    retired.save(update_fields=["status"])
+    assert names("城市道路") == []
+
+
+def test_the_index_follows_publication_and_retirement(db: None):
+    editor = staff_with_role(Role.CATALOG_ADMIN)
+    first = PublishedVersionFactory(name="城市道路挖掘许可")
+    assert names("挖掘") == ["城市道路挖掘许可"]
+    # a new version is published: the old name is gone, the new one found, no reset needed
+    draft = services.version_new_draft(actor=editor, item=first.item)
+    services.version_update(actor=editor, version=draft, name="占道施工审批")
+    services.version_submit(actor=editor, version=draft)
+    services.version_publish(actor=editor, version=draft)
+    assert names("占道施工") == ["占道施工审批"]
+    assert names("挖掘") == []
+    # the item is retired: nothing is left
+    services.version_retire(actor=editor, version=draft, reason="职能调整")
+    assert names("占道施工") == []
+
+
+def test_bundles_are_searched_on_request_only(db: None):
+    member = PublishedVersionFactory(name="企业设立登记")
+    bundle = BundleFactory(name="企业开办", status=Bundle.Status.PUBLISHED, keywords="开公司")
+    BundleMemberFactory(bundle=bundle, item=member.item)
+    BundleFactory(name="企业注销", status=Bundle.Status.DRAFT)
+    assert names("开公司") == ["企业设立登记"]
+    result = catalog_search(q="开公司", kind="bundle")
+    assert [(h.kind, h.code, h.bundle) for h in result.items] == [("bundle", bundle.code, bundle)]
+    everything = catalog_search(q="开公司", kind="all")
+    assert {h.kind for h in everything.items} == {"item", "bundle"}
+
+
+def test_a_page_costs_the_stamp_and_one_query_once_the_index_is_built(
+    catalog: dict[str, ItemVersion], django_assert_num_queries
+):
+    catalog_search(q="证")  # builds the index
+    with django_assert_num_queries(3):  # two stamp aggregates, the page's versions
+        result = catalog_search(q="证", limit=5)
+    assert len(result.items) == 5
+    assert result.items[0].version is not None
+    assert result.items[0].version.item.task_code  # loaded with the page, no extra query
