@@ -378,6 +378,10 @@ class _Mapper:
             "consult_way": _optional(record, "consult_phone", unmapped),
             "supervise_way": _optional(record, "complain_phone", unmapped),
             "online_url": url,
+            # The record's URL is the item's application page on the provincial portal
+            # (…/apply.html#/<TASK_CODE>): where it exists, the item is applied for online.
+            # The export carries no other handling-form data.
+            "handle_forms": ["窗口办理", "网上办理"] if url else ["窗口办理"],
             "source": SOURCE,
             "source_url": url,
         }
