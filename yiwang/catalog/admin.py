@@ -22,7 +22,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.accounts.models import User
-from yiwang.catalog import bundles, services
+from yiwang.catalog import bundles, process, services
 from yiwang.catalog.access import catalog_can_edit, catalog_can_view_drafts
 from yiwang.catalog.models import (
     Bundle,
@@ -229,6 +229,9 @@ def _formfield(db_field: Any, **kwargs: Any) -> Any:
     return db_field.formfield(**kwargs)
 
 
+UPLOAD_FIELDS = frozenset({"bpmn_upload", "bpmn_reset", "dmn_upload", "dmn_clear"})
+
+
 class ItemVersionForm(AnyModelForm):
     """The elements of a version; identity and workflow fields are not editable here."""
 
@@ -238,6 +241,44 @@ class ItemVersionForm(AnyModelForm):
         formfield_callback = _formfield
 
     TEXT_LISTS = ("server_types", "handle_forms", "special_procedures")
+
+    # The process and the rules are uploaded as files and go through the process services,
+    # which validate them with SpiffWorkflow's parser; its reason becomes the form error.
+    bpmn_upload = forms.FileField(
+        label=_("上传自定义 BPMN 流程"),
+        required=False,
+        help_text=_("BPMN 2.0 XML；不上传则按办理环节自动生成标准流程。"),
+    )
+    bpmn_reset = forms.BooleanField(label=_("改回按办理环节自动生成的标准流程"), required=False)
+    dmn_upload = forms.FileField(
+        label=_("上传 DMN 决策表"),
+        required=False,
+        help_text=_("用于资格判断和自动审批的 DMN 1.3 决策表。"),
+    )
+    dmn_clear = forms.BooleanField(label=_("删除 DMN 决策表"), required=False)
+
+    def _xml_upload(self, name: str, kind: str) -> str | None:
+        upload = self.cleaned_data.get(name)
+        if not upload:
+            return None
+        if upload.size > process.MAX_XML_BYTES:
+            raise forms.ValidationError(_("文件过大。"))
+        raw = upload.read()
+        try:
+            text: str = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError(_("文件不是 UTF-8 编码的 XML。")) from exc
+        try:
+            process.process_validate(text, kind=kind)
+        except DomainError as exc:
+            raise forms.ValidationError(str(exc.message)) from exc
+        return text
+
+    def clean_bpmn_upload(self) -> str | None:
+        return self._xml_upload("bpmn_upload", "bpmn")
+
+    def clean_dmn_upload(self) -> str | None:
+        return self._xml_upload("dmn_upload", "dmn")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -334,6 +375,7 @@ class ItemVersionAdmin(CatalogAccessMixin, ModelAdmin):  # type: ignore[type-arg
             for name in form.changed_data
             if name in form.cleaned_data
             and name != "themes"
+            and name not in UPLOAD_FIELDS
             and form.cleaned_data[name] != getattr(stored, name)
         }
         for name, value in changes.items():
@@ -345,6 +387,17 @@ class ItemVersionAdmin(CatalogAccessMixin, ModelAdmin):  # type: ignore[type-arg
             services.version_update(actor=_actor(request), version=obj, **changes)
         else:  # only children or themes changed: still refuse anything but a draft
             services.version_require_draft(version=obj)
+        data = form.cleaned_data
+        if data.get("bpmn_upload"):
+            process.process_set_custom(
+                actor=_actor(request), version=obj, bpmn_xml=data["bpmn_upload"]
+            )
+        elif data.get("bpmn_reset"):
+            process.process_reset_generated(actor=_actor(request), version=obj)
+        if data.get("dmn_upload"):
+            process.rules_set_dmn(actor=_actor(request), version=obj, dmn_xml=data["dmn_upload"])
+        elif data.get("dmn_clear"):
+            process.rules_set_dmn(actor=_actor(request), version=obj, dmn_xml="")
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         version = services.version_require_draft(version=form.instance)

@@ -41,6 +41,7 @@ from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
 from yiwang.catalog import errors
+from yiwang.catalog.access import catalog_require_editor
 from yiwang.catalog.models import ItemVersion, ProcessStep
 from yiwang.core.audit import audit_record
 from yiwang.core.errors import Conflict, ValidationError
@@ -739,7 +740,9 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest() if text else ""
 
 
-def _lock_draft(version: ItemVersion) -> ItemVersion:
+def _lock_draft(version: ItemVersion, *, actor: Any) -> ItemVersion:
+    if not isinstance(actor, str):  # a named system actor ("system:import") is trusted
+        catalog_require_editor(actor)
     locked = ItemVersion.objects.select_for_update().select_related("item").get(pk=version.pk)
     if locked.status != ItemVersion.Status.DRAFT:
         raise Conflict(
@@ -759,7 +762,7 @@ def _copy_back(source: ItemVersion, target: ItemVersion, fields: list[str]) -> N
 def process_set_custom(*, actor: Any, version: ItemVersion, bpmn_xml: str) -> ItemVersion:
     """Store an uploaded BPMN process for a draft version (refused with the parser's reason)."""
     parsed = process_validate(bpmn_xml, kind="bpmn")
-    locked = _lock_draft(version)
+    locked = _lock_draft(version, actor=actor)
     before = {"bpmn_custom": locked.bpmn_custom, "bpmn_sha256": _digest(locked.bpmn_xml)}
     locked.bpmn_xml = bpmn_xml
     locked.bpmn_custom = True
@@ -783,7 +786,7 @@ def process_set_custom(*, actor: Any, version: ItemVersion, bpmn_xml: str) -> It
 @transaction.atomic
 def process_reset_generated(*, actor: Any, version: ItemVersion) -> ItemVersion:
     """Drop a custom process and go back to the one generated from the steps/settings."""
-    locked = _lock_draft(version)
+    locked = _lock_draft(version, actor=actor)
     before = {"bpmn_custom": locked.bpmn_custom, "bpmn_sha256": _digest(locked.bpmn_xml)}
     locked.bpmn_xml = process_generate(locked)
     locked.bpmn_custom = False
@@ -816,7 +819,7 @@ def process_freeze(version: ItemVersion) -> None:
 def rules_set_dmn(*, actor: Any, version: ItemVersion, dmn_xml: str) -> ItemVersion:
     """Store (or, with an empty string, remove) the version's DMN decision table."""
     parsed = process_validate(dmn_xml, kind="dmn") if dmn_xml.strip() else None
-    locked = _lock_draft(version)
+    locked = _lock_draft(version, actor=actor)
     before = {"dmn_sha256": _digest(locked.dmn_xml)}
     locked.dmn_xml = dmn_xml if parsed else ""
     locked.save(update_fields=["dmn_xml", "updated_at"])

@@ -41,6 +41,7 @@ from yiwang.catalog.models import (
     Situation,
     Theme,
 )
+from yiwang.catalog.process import process_freeze
 from yiwang.catalog.quality import quality_check, quality_errors
 from yiwang.core.audit import audit_record
 from yiwang.core.errors import Conflict, ValidationError
@@ -434,6 +435,9 @@ def version_publish(*, actor: Actor, version: ItemVersion) -> ItemVersion:
             _("事项不符合质量规则，不能发布：%(v)s") % {"v": "；".join(v.message for v in failing)},
             violations=[v.as_dict() for v in violations],
         )
+    # The process the item will run under is fixed now: a generated one is rebuilt from the
+    # final steps, a custom one re-validated (catalog.bpmn_invalid refuses the publication).
+    process_freeze(locked)
     now = timezone.now()
     previous = (
         ItemVersion.objects.select_for_update()

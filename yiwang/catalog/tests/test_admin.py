@@ -319,3 +319,56 @@ def test_changelists_render_for_an_administrator(client: Client) -> None:
 
     for model in ("itemversion", "serviceitem", "itemtype", "theme", "bundle"):
         assert client.get(reverse(f"admin:catalog_{model}_changelist")).status_code == 200
+
+
+# --- process and rules uploads ---------------------------------------------------------------
+
+
+def test_a_valid_bpmn_upload_becomes_the_custom_process(editor_client: Client) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from yiwang.catalog.process import process_generate
+
+    version = ItemVersionFactory()
+    data = _post_data(editor_client.get(_change_url(version)))
+    xml = process_generate(version)
+    data["bpmn_upload"] = SimpleUploadedFile("flow.bpmn", xml.encode(), "application/xml")
+
+    response = editor_client.post(_change_url(version), data)
+
+    assert response.status_code == 302
+    version.refresh_from_db()
+    assert version.bpmn_custom is True
+    assert version.bpmn_xml == xml
+    assert AuditEntry.objects.filter(action="catalog.process_set_custom").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "content", "reason"),
+    [
+        ("bpmn_upload", b"<definitions><unclosed></definitions>", "XML"),
+        ("bpmn_upload", b"<html><body>not a process</body></html>", "BPMN"),
+        ("dmn_upload", b"<definitions xmlns='http://www.omg.org/spec/DMN/20191111/MODEL/'/>", ""),
+    ],
+)
+def test_an_invalid_upload_is_refused_with_the_parsers_reason_and_changes_nothing(
+    editor_client: Client, field: str, content: bytes, reason: str
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    version = ItemVersionFactory(name="原名称")
+    data = _post_data(editor_client.get(_change_url(version)))
+    data["name"] = "新名称"
+    data[field] = SimpleUploadedFile("upload.xml", content, "application/xml")
+
+    response = editor_client.post(_change_url(version), data)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors[field]
+    assert len(errors) == 1
+    assert reason in errors[0]
+    version.refresh_from_db()
+    assert version.name == "原名称"
+    assert version.bpmn_custom is False
+    assert version.dmn_xml == ""
+    assert not AuditEntry.objects.filter(action__startswith="catalog.").exists()

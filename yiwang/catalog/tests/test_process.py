@@ -27,7 +27,7 @@ from yiwang.catalog.process import (
     process_workflow,
 )
 from yiwang.catalog.tests.factories import ItemVersionFactory, ProcessStepFactory
-from yiwang.core.errors import Conflict, ValidationError
+from yiwang.core.errors import Conflict, PermissionDenied, ValidationError
 from yiwang.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -443,3 +443,31 @@ def test_generated_process_does_not_depend_on_the_request_language():
 
     with translation.override("en"):
         assert process_generate(version) == chinese
+
+
+def test_only_catalog_editors_may_upload_a_process():
+    version = ItemVersionFactory()
+    approver = staff_with_role(Role.APPROVER, department=DepartmentFactory())
+    before = version.bpmn_xml
+
+    with pytest.raises(PermissionDenied):
+        process_set_custom(actor=approver, version=version, bpmn_xml=process_generate(version))
+
+    version.refresh_from_db()
+    assert version.bpmn_xml == before
+    assert version.bpmn_custom is False
+    assert not AuditEntry.objects.filter(action="catalog.process_set_custom").exists()
+
+
+def test_publication_stores_the_process_generated_from_the_final_steps():
+    from yiwang.catalog.services import version_publish, version_submit
+
+    editor = staff_with_role(Role.CATALOG_ADMIN, department=DepartmentFactory())
+    version = ItemVersionFactory()
+    version_submit(actor=editor, version=version)
+
+    published = version_publish(actor=editor, version=version)
+
+    assert published.bpmn_xml == process_generate(published)
+    names = [task for stage in run_to_completion(process_workflow(published)) for task in stage]
+    assert names == [step.name for step in published.steps.order_by("stage", "sort_order", "id")]
