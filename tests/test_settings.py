@@ -84,3 +84,31 @@ def test_production_refuses_missing_or_default_secrets(name, value, message):
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
     assert "started" not in result.stdout
+
+
+def test_office_hours_come_from_the_environment():
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("YIWANG_", "DATABASE_"))}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup();"
+            "from yiwang.core.calendar import office_hours_from_settings as f; print(f())",
+        ],
+        env={
+            **clean,
+            **GOOD_ENV,
+            "DJANGO_SETTINGS_MODULE": "yiwang.settings.production",
+            "YIWANG_OFFICE_HOURS": "08:30-12:00, 14:00-17:00",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "((datetime.time(8, 30), datetime.time(12, 0)), "
+        "(datetime.time(14, 0), datetime.time(17, 0)))"
+    )

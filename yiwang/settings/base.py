@@ -235,4 +235,11 @@ LOGGING = {
 YIWANG_SITE_NAME = _("六安市一网通办")
 # Longest delegation (代办授权) a citizen or a window clerk may record, in days.
 YIWANG_DELEGATION_MAX_DAYS = int(os.environ.get("YIWANG_DELEGATION_MAX_DAYS", "366"))
+
+# Office hours for time limits counted in working hours: "09:00-12:00,13:30-17:30" (Shanghai).
+YIWANG_OFFICE_HOURS = [
+    tuple(span.strip().split("-", 1))
+    for span in os.environ.get("YIWANG_OFFICE_HOURS", "09:00-12:00,13:30-17:30").split(",")
+    if span.strip()
+]
 YIWANG_CITY_DIVISION_CODE = os.environ.get("YIWANG_CITY_DIVISION_CODE", "341500")
