@@ -166,6 +166,8 @@ class Figures:
     unresolved: list[str]  # quality queries whose expected item is nowhere in the catalog
     held_out: list[tuple[str, bool, list[str]]]  # queries the search was not tuned on
     held_out_unresolved: list[str]
+    held_out_2: list[tuple[str, bool, list[str]]]  # written before the last search change
+    held_out_2_unresolved: list[str]
 
 
 def evaluate(
@@ -199,6 +201,7 @@ def measure(args: argparse.Namespace) -> Figures:
     latency_queries: list[str] = spec["latency"]
     quality: list[dict[str, Any]] = spec["quality"]
     held_out: list[dict[str, Any]] = spec.get("held_out", [])
+    held_out_2: list[dict[str, Any]] = spec.get("held_out_2", [])
     data_file = shared_data_file()
     data_dir = Path(tempfile.mkdtemp(prefix="yiwang-bench-catalog-"))
     try:
@@ -227,6 +230,7 @@ def measure(args: argparse.Namespace) -> Figures:
                     hb.step(f"round {rnd + 1}/{args.repetitions}")
             results, unresolved = evaluate(api, quality)
             held_results, held_unresolved = evaluate(api, held_out)
+            held2_results, held2_unresolved = evaluate(api, held_out_2)
     finally:
         if args.keep:
             print(f"  kept data folder {data_dir}")
@@ -245,6 +249,8 @@ def measure(args: argparse.Namespace) -> Figures:
         unresolved=unresolved,
         held_out=held_results,
         held_out_unresolved=held_unresolved,
+        held_out_2=held2_results,
+        held_out_2_unresolved=held2_unresolved,
     )
 
 
@@ -264,7 +270,8 @@ def summary(fig: Figures) -> None:
     )
     for label, results, unresolved in (
         ("colloquial queries", fig.quality, fig.unresolved),
-        ("held-out queries (not used for tuning)", fig.held_out, fig.held_out_unresolved),
+        ("held-out queries (see catalog_queries.json)", fig.held_out, fig.held_out_unresolved),
+        ("held-out queries, set 2 (clean)", fig.held_out_2, fig.held_out_2_unresolved),
     ):
         hits = sum(1 for _, hit, _ in results if hit)
         rate = hits / len(results) if results else 0.0
@@ -282,10 +289,13 @@ def last_line(fig: Figures) -> str:
     rate = fig.hits / len(fig.quality) if fig.quality else 0.0
     held_hits = sum(1 for _, hit, _ in fig.held_out if hit)
     held_rate = held_hits / len(fig.held_out) if fig.held_out else 0.0
+    held2_hits = sum(1 for _, hit, _ in fig.held_out_2 if hit)
+    held2_rate = held2_hits / len(fig.held_out_2) if fig.held_out_2 else 0.0
     return (
         f"import_s={fig.import_s:.1f} search_p50_ms={fig.p50_ms:.1f} "
         f"search_p95_ms={fig.p95_ms:.1f} hit_at_3={rate:.3f} queries={len(fig.quality)} "
-        f"hit_at_3_held_out={held_rate:.3f} held_out_queries={len(fig.held_out)}"
+        f"hit_at_3_held_out={held_rate:.3f} held_out_queries={len(fig.held_out)} "
+        f"hit_at_3_held_out_2={held2_rate:.3f} held_out_2_queries={len(fig.held_out_2)}"
     )
 
 

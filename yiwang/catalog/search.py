@@ -14,7 +14,8 @@ bridges the two with:
   containing a colloquial one (驾照 → 驾驶证, 低保 → 最低生活保障).
 
 Ranking is BM25F: one term frequency per document, summed over the fields with weights
-(name > keywords > materials > department) and normalised by each field's length, then the usual
+(name > keywords > materials > department > details: acceptance conditions, situation
+descriptions and FAQ questions) and normalised by each field's length, then the usual
 BM25 saturation and IDF. The index is a small in-memory inverted index (term → postings with the
 precomputed per-document weight), so a query costs a few dictionary look-ups and additions.
 
@@ -40,7 +41,7 @@ from typing import Any
 
 from django.db.models import Count, Max, Q
 
-from yiwang.catalog.models import Bundle, BundleMember, ItemVersion, Material, Situation
+from yiwang.catalog.models import Bundle, BundleMember, Faq, ItemVersion, Material, Situation
 
 # Field weights of BM25F: a word in the name says more than one in a material's name.
 FIELD_WEIGHTS: dict[str, float] = {
@@ -48,6 +49,9 @@ FIELD_WEIGHTS: dict[str, float] = {
     "keywords": 2.5,
     "materials": 1.0,
     "department": 0.7,
+    # the item's own descriptive text: acceptance conditions, situation descriptions, FAQ
+    # questions. Low: it lets descriptive wording match without outranking a name.
+    "details": 0.5,
 }
 K1 = 1.2
 B = 0.6  # short names should not be over-rewarded against long ones
@@ -57,6 +61,11 @@ PHRASE_BONUS = 0.3
 # Query term kinds weigh differently: a whole word matched says more than one of its bigrams.
 QUERY_WEIGHTS = {"w": 1.0, "b": 0.6, "u": 0.5, "p": 1.6, "i": 1.2, "a": 1.0}
 SYNONYM_WEIGHT = 0.9
+# A one-character word of a query that also has longer words (开, 证, 改) is weak evidence: it
+# counts at this share, and a document matched by weak words only is not a hit.
+WEAK_FACTOR = 0.3
+# The details field is free text: only its beginning is indexed, to bound the index's size.
+DETAILS_MAX_CHARS = 600
 MAX_QUERY_LENGTH = 100
 # What a hit's version carries (other fields load on access, one query per version).
 LIST_FIELDS = (
@@ -199,7 +208,155 @@ STOPWORDS = frozenset(
         "怎么弄",
         "弄",
         "搞",
+        # more filler: pronouns, particles, time and degree words, verbs of asking
+        "我家",
+        "我们家",
+        "家里",
+        "俺",
+        "咱",
+        "咱们",
+        "他",
+        "她",
+        "自己",
+        "本人",
+        "请",
+        "麻烦",
+        "问",
+        "问下",
+        "问一下",
+        "一般",
+        "还要",
+        "还是",
+        "就",
+        "都",
+        "也",
+        "又",
+        "才",
+        "得要",
+        "必须",
+        "准备",
+        "提供",
+        "哪",
+        "哪儿",
+        "哪个",
+        "哪些",
+        "为什么",
+        "几",
+        "几天",
+        "多长时间",
+        "多少钱",
+        "吗",
+        "嘛",
+        "呀",
+        "哦",
+        "哈",
+        "噢",
+        "着",
+        "把",
+        "被",
+        "让",
+        "从",
+        "向",
+        "这",
+        "那",
+        "这个",
+        "那个",
+        "现在",
+        "刚",
+        "刚刚",
+        "已经",
+        "马上",
+        "最近",
+        "打算",
+        "准备好",
+        "相关",
+        "事情",
+        "事",
+        "东西",
+        "部门",
+        "窗口",
+        "地方",
+        "网上",
+        "线上",
+        "知道",
+        "告诉",
+        "帮忙",
+        "帮",
+        "谢谢",
+        "您好",
+        "你好",
+        "一些",
+        "有关",
+        "关于",
+        "什么样",
+        "怎么样才能",
+        "才能",
+        "要求",
+        "条件",
+        "材料",
+        "资料",
+        "证件",
     ]
+)
+
+# Filler phrases removed wherever they occur in a query (jieba does not always cut them out
+# whole). Only phrases that cannot be part of a content word: a synonym key wins over them.
+STOP_PHRASES = (
+    "怎么办理",
+    "如何办理",
+    "怎样办理",
+    "怎么申请",
+    "如何申请",
+    "办理手续",
+    "办什么手续",
+    "什么手续",
+    "哪些手续",
+    "需要什么",
+    "需要哪些",
+    "需要带",
+    "要带什么",
+    "带什么",
+    "要什么",
+    "要哪些",
+    "要办的",
+    "要办",
+    "得办",
+    "该办",
+    "去哪里",
+    "去哪儿",
+    "去哪",
+    "到哪里",
+    "到哪儿",
+    "在哪里",
+    "在哪儿",
+    "哪个部门",
+    "什么部门",
+    "找谁",
+    "怎么办",
+    "怎么弄",
+    "怎么样",
+    "怎么",
+    "怎样",
+    "如何",
+    "什么",
+    "哪里",
+    "哪些",
+    "为啥",
+    "能不能",
+    "可不可以",
+    "是不是",
+    "有没有",
+    "可以吗",
+    "行不行",
+    "我想要",
+    "我想",
+    "我要",
+    "我家",
+    "我们家",
+    "请问",
+    "咨询一下",
+    "问一下",
+    "一下",
 )
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -335,11 +492,13 @@ class Query:
     synonym key spans) with its alternative wordings: as typed, and each official word of the
     synonym table. A document scores the best alternative of each concept, so that three
     official words for 丢了 (补领, 补办, 遗失) count once, not three times, against the one
-    word for the thing itself (身份证)."""
+    word for the thing itself (身份证). A weak concept (a lone character beside longer words)
+    adds to a document's score but does not make it a hit."""
 
     concepts: tuple[tuple[Terms, ...], ...]
     glue: Terms  # bigrams across two words of the query: a bonus for the words' adjacency
     phrases: tuple[str, ...]  # whole-query texts whose presence in a name earns the bonus
+    weak: tuple[bool, ...] = ()  # per concept: True for a weak one
 
     @property
     def terms(self) -> Terms:
@@ -351,7 +510,7 @@ class Query:
         return merged
 
 
-def _cjk_terms(text: str, factor: float) -> Terms:
+def _cjk_terms(text: str, factor: float, *, stop: bool = True) -> Terms:
     """The query terms of one Chinese wording: its words, their bigrams, or the character."""
     terms: Terms = {}
     for run in _RUN.findall(text):
@@ -359,7 +518,7 @@ def _cjk_terms(text: str, factor: float) -> Terms:
             terms["a:" + run] = QUERY_WEIGHTS["a"] * factor
             continue
         for word in _jieba().cut(run, HMM=False):
-            if len(word) > 1 and word not in STOPWORDS:
+            if len(word) > 1 and not (stop and word in STOPWORDS):
                 terms["w:" + word] = QUERY_WEIGHTS["w"] * factor
         if len(run) == 1:
             terms["u:" + run] = QUERY_WEIGHTS["u"] * factor
@@ -368,14 +527,38 @@ def _cjk_terms(text: str, factor: float) -> Terms:
     return terms
 
 
+def _spans(run: str, words: Iterable[str], taken: list[bool]) -> list[tuple[int, int]]:
+    """Where the words occur in the run, longest first, not overlapping each other or what is
+    already taken (marked taken in turn)."""
+    found: list[tuple[int, int]] = []
+    for word in sorted((w for w in words if w in run), key=len, reverse=True):
+        start = run.find(word)
+        while start >= 0:
+            if not any(taken[start : start + len(word)]):
+                for i in range(start, start + len(word)):
+                    taken[i] = True
+                found.append((start, start + len(word)))
+            start = run.find(word, start + 1)
+    return found
+
+
 def parse_query(q: str) -> Query:
-    """Concepts of a query: its words (stop words dropped) or, where a synonym key covers
-    them (longest key first), the key with its official words as alternatives; Latin runs
-    are looked up as letters, full pinyin and initials."""
+    """Concepts of a query: its words (stop words and filler phrases dropped) or, where a
+    synonym key covers them (longest key first), the key with its official words as
+    alternatives; Latin runs are looked up as letters, full pinyin and initials. A query of
+    filler only (怎么办) is taken as typed rather than reduced to nothing."""
+    query = _parse_query(q, stop=True)
+    if not query.concepts:
+        query = _parse_query(q, stop=False)
+    return query
+
+
+def _parse_query(q: str, *, stop: bool) -> Query:
     tokenizer = _jieba()
     table = synonyms()
     text = normalize(q)
     concepts: list[tuple[Terms, ...]] = []
+    weak: list[bool] = []
     glue: Terms = {}
     phrase_parts: list[list[str]] = []  # per concept: its wordings, for the phrase bonus
 
@@ -393,39 +576,44 @@ def parse_query(q: str) -> Query:
                     {"i:" + run: QUERY_WEIGHTS["i"]},
                 )
             )
+            weak.append(False)
             phrase_parts.append([*table.get(run, ())])
             continue
-        # synonym keys inside the run, longest first, not overlapping
+        # synonym keys inside the run, longest first, not overlapping; then filler phrases
         taken = [False] * len(run)
-        keys: list[tuple[int, int]] = []
-        for key in sorted((k for k in table if k in run), key=len, reverse=True):
-            start = run.find(key)
-            while start >= 0 and any(taken[start : start + len(key)]):
-                start = run.find(key, start + 1)
-            if start < 0:
+        keys = _spans(run, table, taken)
+        if stop:
+            _spans(run, STOP_PHRASES, taken)
+        # the words of what is left between them (each stretch segmented on its own)
+        units: list[tuple[int, int]] = list(keys)
+        start = 0
+        while start < len(run):
+            if taken[start]:
+                start += 1
                 continue
-            for i in range(start, start + len(key)):
-                taken[i] = True
-            keys.append((start, start + len(key)))
-        # words, with those a key covers merged into the key's concept
-        units: list[tuple[int, int]] = []
-        for _, start, end in tokenizer.tokenize(run, HMM=False):
-            key_span = next((k for k in keys if k[0] < end and start < k[1]), None)
-            if key_span is not None:
-                if key_span not in units:
-                    units.append(key_span)
-            elif run[start:end] not in STOPWORDS:
-                units.append((start, end))
+            end = start
+            while end < len(run) and not taken[end]:
+                end += 1
+            for _, s, e in tokenizer.tokenize(run[start:end], HMM=False):
+                if not (stop and run[start + s : start + e] in STOPWORDS):
+                    units.append((start + s, start + e))
+            start = end
+        units.sort()
+        long_words = any(e - s > 1 for s, e in units)
         previous_end = -1
         previous_text = ""
-        for start, end in sorted(units):
+        for start, end in units:
             unit = run[start:end]
-            own = _cjk_terms(unit, 1.0)
-            if (start, end) in keys:
+            is_key = (start, end) in keys
+            is_weak = long_words and not is_key and len(unit) == 1
+            own = _cjk_terms(unit, WEAK_FACTOR if is_weak else 1.0, stop=stop)
+            if is_key:
                 concepts.append(with_synonyms(unit, own))
+                weak.append(False)
                 phrase_parts.append([unit, *table[unit]])
             elif own:
                 concepts.append((own,))
+                weak.append(is_weak)
                 phrase_parts.append([unit])
             if start == previous_end and previous_text:
                 glue["b:" + previous_text[-1] + unit[0]] = QUERY_WEIGHTS["b"] * 0.5
@@ -439,10 +627,12 @@ def parse_query(q: str) -> Query:
             for i, parts in enumerate(phrase_parts)
             for alt in parts[1:]
         )
+    kept = [i for i, c in enumerate(concepts) if any(c)]
     return Query(
-        concepts=tuple(c for c in concepts if any(c)),
+        concepts=tuple(concepts[i] for i in kept),
         glue=glue,
         phrases=tuple(p for p in dict.fromkeys(phrases) if len(p) > 1),
+        weak=tuple(weak[i] for i in kept),
     )
 
 
@@ -504,6 +694,7 @@ def _build(stamp: tuple[Any, ...]) -> Index:
             "short_name",
             "keywords",
             "result_name",
+            "accept_condition",
             "dept_name",
             "server_types",
             "item__task_code",
@@ -520,10 +711,16 @@ def _build(stamp: tuple[Any, ...]) -> Index:
     ):
         materials[version_id].append(name)
     situations: dict[int, list[str]] = defaultdict(list)
-    for version_id, name in Situation.objects.filter(version_id__in=ids).values_list(
-        "version_id", "name"
+    details: dict[int, list[str]] = defaultdict(list)
+    for version_id, name, description in Situation.objects.filter(version_id__in=ids).values_list(
+        "version_id", "name", "description"
     ):
         situations[version_id].append(name)
+        details[version_id].append(description)
+    for version_id, question in Faq.objects.filter(version_id__in=ids).values_list(
+        "version_id", "question"
+    ):
+        details[version_id].append(question)
 
     docs: list[Doc] = []
     fields: list[dict[str, list[str]]] = []
@@ -554,6 +751,9 @@ def _build(stamp: tuple[Any, ...]) -> Index:
                 ),
                 "materials": analyze(" ".join(materials[v.pk])),
                 "department": analyze(v.dept_name),
+                "details": analyze(
+                    " ".join([v.accept_condition, *details[v.pk]])[:DETAILS_MAX_CHARS]
+                ),
             }
         )
 
@@ -594,6 +794,7 @@ def _build(stamp: tuple[Any, ...]) -> Index:
                 "keywords": analyze(f"{b.keywords} {b.description}", with_pinyin=True),
                 "materials": analyze(" ".join(member_names[b.pk])),
                 "department": analyze(b.lead_department.name),
+                "details": [],
             }
         )
     return _index(stamp, docs, fields)
@@ -720,7 +921,9 @@ def _score(index: Index, query: Query) -> dict[int, float]:
     """BM25F per concept (its best alternative), summed; plus the adjacency glue; plus the
     phrase bonus for a name that contains the whole query (as typed or with synonyms)."""
     scores: dict[int, float] = defaultdict(float)
-    for alternatives in query.concepts:
+    strong: set[int] = set()  # documents matched by at least one concept that is not weak
+    weak = query.weak or (False,) * len(query.concepts)
+    for alternatives, is_weak in zip(query.concepts, weak, strict=True):
         best: dict[int, float] = {}
         for alt in alternatives:
             for doc_no, value in _accumulate(index, alt).items():
@@ -728,6 +931,11 @@ def _score(index: Index, query: Query) -> dict[int, float]:
                     best[doc_no] = value
         for doc_no, value in best.items():
             scores[doc_no] += value
+        if not is_weak:
+            strong.update(best)
+    if strong and len(strong) < len(scores):
+        # a document only a lone character of a longer query matched (开 of 开奖) is noise
+        scores = defaultdict(float, {d: v for d, v in scores.items() if d in strong})
     for doc_no, value in _accumulate(index, query.glue).items():
         if doc_no in scores:
             scores[doc_no] += value

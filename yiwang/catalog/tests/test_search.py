@@ -10,7 +10,7 @@ import pytest
 from yiwang.accounts.models import Role
 from yiwang.accounts.tests.factories import DepartmentFactory, staff_with_role
 from yiwang.catalog import services
-from yiwang.catalog.models import Bundle, ItemVersion, Theme
+from yiwang.catalog.models import Bundle, Faq, ItemVersion, Theme
 from yiwang.catalog.search import (
     catalog_search,
     parse_query,
@@ -219,3 +219,57 @@ def test_a_page_costs_the_stamp_and_one_query_once_the_index_is_built(
     assert len(result.items) == 5
     assert result.items[0].version is not None
     assert result.items[0].version.item.task_code  # loaded with the page, no extra query
+
+
+def test_filler_phrases_are_dropped_but_never_empty_the_query():
+    query = parse_query("请问我家需要什么材料去哪里办理低保")
+    assert "w:最低生活保障" in query.terms
+    for filler in ("需要", "什么", "哪里", "办理", "我家", "材料"):
+        assert not any(t.endswith(":" + filler) for t in query.terms), filler
+    # a query of filler only is taken as typed rather than reduced to nothing
+    assert parse_query("怎么办").concepts
+    assert parse_query("需要什么").concepts
+
+
+def test_a_filler_heavy_query_still_finds_the_item(catalog: dict[str, ItemVersion]):
+    assert names("请问我想开一个小吃店需要去哪里办什么手续呀")[0] == "食品经营许可"
+    assert names("住房公积金怎么取出来")[0] == "住房公积金提取"
+
+
+def test_a_lone_character_of_a_longer_query_does_not_make_a_hit(db: None):
+    wanted = PublishedVersionFactory(name="住房公积金提取", keywords="")
+    PublishedVersionFactory(name="开奖公证指引", keywords="")
+    PublishedVersionFactory(name="延期签证", keywords="")
+    query = parse_query("开公积金证")
+    assert query.weak.count(True) == 2  # 开 and 证 beside 公积金
+    found = catalog_search(q="开公积金证")
+    assert [h.version.pk for h in found.items if h.version] == [wanted.pk]
+    # alone, a character is the whole query and still finds what contains it
+    assert "开奖公证指引" in names("开")
+
+
+def test_acceptance_conditions_and_faq_questions_are_searched(db: None):
+    PublishedVersionFactory(
+        name="临时救助审批", keywords="", accept_condition="遭遇火灾等意外事件导致生活困难的家庭"
+    )
+    grant = PublishedVersionFactory(name="高龄津贴发放", keywords="")
+    Faq.objects.create(version=grant, question="年满八十周岁的老年人能领多少", answer="按月发放")
+    PublishedVersionFactory(name="建设工程消防验收", keywords="")
+    assert names("家里遭遇火灾了")[0] == "临时救助审批"
+    assert names("八十周岁")[0] == "高龄津贴发放"
+
+
+def test_the_general_vocabulary_reaches_official_words():
+    table = synonyms()
+    assert len(table) >= 300
+    for colloquial, official in (
+        ("宝宝", "出生"),
+        ("闯红灯", "交通违法"),
+        ("房本", "不动产权证书"),
+        ("奶茶店", "食品经营许可"),
+        ("排污", "排污许可"),
+        ("老人", "高龄"),
+        ("欠薪", "劳动保障监察"),
+        ("公租房", "公共租赁住房"),
+    ):
+        assert official in table[colloquial], colloquial
