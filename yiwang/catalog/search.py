@@ -39,6 +39,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Max, Q
 
 from yiwang.catalog.models import Bundle, BundleMember, Faq, ItemVersion, Material, Situation
@@ -58,6 +59,10 @@ B = 0.6  # short names should not be over-rewarded against long ones
 # A document whose name contains the whole query (or a synonym's official phrase) gets this
 # share of the query's best possible score on top: the exact-name case must win.
 PHRASE_BONUS = 0.3
+# A citizen of this city searching "营业执照" wants this city's item first, not the same item
+# as another province publishes it (imported catalogs keep their own implementing bodies).
+# Local: implemented by a department of our organisation tree, or in our division.
+LOCAL_BOOST = 1.3
 # Query term kinds weigh differently: a whole word matched says more than one of its bigrams.
 QUERY_WEIGHTS = {"w": 1.0, "b": 0.6, "u": 0.5, "p": 1.6, "i": 1.2, "a": 1.0}
 SYNONYM_WEIGHT = 0.9
@@ -655,6 +660,7 @@ class Doc:
     audiences: frozenset[str]  # "natural", "legal"
     theme_ids: frozenset[int]
     sort_key: str
+    local: bool = False  # implemented in this city (see LOCAL_BOOST)
 
 
 @dataclass
@@ -696,6 +702,7 @@ def _build(stamp: tuple[Any, ...]) -> Index:
             "result_name",
             "accept_condition",
             "dept_name",
+            "division_code",
             "server_types",
             "item__task_code",
             "item__department__code",
@@ -722,6 +729,7 @@ def _build(stamp: tuple[Any, ...]) -> Index:
     ):
         details[version_id].append(question)
 
+    city_prefix = str(settings.YIWANG_CITY_DIVISION_CODE)[:4]
     docs: list[Doc] = []
     fields: list[dict[str, list[str]]] = []
     for v in versions:
@@ -741,6 +749,7 @@ def _build(stamp: tuple[Any, ...]) -> Index:
                 audiences=_audiences(v.server_types or []),
                 theme_ids=frozenset(t.pk for t in v.themes.all()),
                 sort_key=_sort_key(v.name),
+                local=dept is not None or v.division_code.startswith(city_prefix),
             )
         )
         fields.append(
@@ -786,6 +795,7 @@ def _build(stamp: tuple[Any, ...]) -> Index:
                 audiences=frozenset(member_audiences[b.pk]),
                 theme_ids=frozenset(),
                 sort_key=_sort_key(b.name),
+                local=True,  # bundles are led by one of our departments
             )
         )
         fields.append(
@@ -945,6 +955,9 @@ def _score(index: Index, query: Query) -> dict[int, float]:
             name = index.docs[doc_no].name_norm
             if any(p in name for p in query.phrases):
                 scores[doc_no] += bonus
+    for doc_no in scores:
+        if index.docs[doc_no].local:
+            scores[doc_no] *= LOCAL_BOOST
     return scores
 
 

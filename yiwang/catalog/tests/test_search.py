@@ -273,3 +273,20 @@ def test_the_general_vocabulary_reaches_official_words():
         ("公租房", "公共租赁住房"),
     ):
         assert official in table[colloquial], colloquial
+
+
+def test_this_citys_item_ranks_before_the_same_item_of_another_province(db: None):
+    # given the same service twice: imported from another province (no department of ours,
+    # Guangdong's division code) and implemented by one of our departments under a slightly
+    # longer name, which alone would rank it second
+    PublishedVersionFactory(
+        name="企业设立登记", item__department=None, division_code="440000", keywords=""
+    )
+    PublishedVersionFactory(
+        name="企业设立登记（六安）",
+        item__department=DepartmentFactory(name="六安市市场监督管理局"),
+        division_code="341500",
+        keywords="",
+    )
+
+    assert names("企业设立登记") == ["企业设立登记（六安）", "企业设立登记"]
