@@ -271,7 +271,7 @@ def summary(fig: Figures) -> None:
     for label, results, unresolved in (
         ("colloquial queries", fig.quality, fig.unresolved),
         ("held-out queries (see catalog_queries.json)", fig.held_out, fig.held_out_unresolved),
-        ("held-out queries, set 2 (clean)", fig.held_out_2, fig.held_out_2_unresolved),
+        ("held-out queries, set 2", fig.held_out_2, fig.held_out_2_unresolved),
     ):
         hits = sum(1 for _, hit, _ in results if hit)
         rate = hits / len(results) if results else 0.0
