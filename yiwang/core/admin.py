@@ -25,12 +25,10 @@ from yiwang.core.models import AuditEntry, CalendarDay, CalendarYear, OutboxMess
 # django-stubs-ext is a development dependency only).
 if TYPE_CHECKING:
     DayForm = forms.ModelForm[CalendarDay]
-    DayAdmin = admin.ModelAdmin[CalendarDay]
-    YearAdmin = admin.ModelAdmin[CalendarYear]
     AnyAdmin = admin.ModelAdmin[Any]
 else:
     DayForm = forms.ModelForm
-    DayAdmin = YearAdmin = AnyAdmin = admin.ModelAdmin
+    AnyAdmin = admin.ModelAdmin
 
 
 def _day_snapshot(day: CalendarDay) -> dict[str, Any]:
@@ -82,8 +80,56 @@ class YearListFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AuditedAdmin(AnyAdmin):
+    """Every save and delete made here writes its audit row in the same transaction, with the
+    row as it was (locked) and as it is. Subclasses name the action and the snapshot."""
+
+    audit_action: str
+    delete_order: str
+
+    def audit_snapshot(self, obj: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def prepare_save(self, obj: Any, change: bool) -> None:
+        """Set derived fields before the row is saved."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        with transaction.atomic():
+            before = None
+            if change:
+                stored = type(obj).objects.select_for_update().get(pk=obj.pk)
+                before = self.audit_snapshot(stored)
+            self.prepare_save(obj, change)
+            super().save_model(request, obj, form, change)
+            audit_record(
+                actor=request.user,
+                action=self.audit_action,
+                obj=obj,
+                before=before,
+                after=self.audit_snapshot(obj),
+            )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        with transaction.atomic():
+            before, pk = self.audit_snapshot(obj), obj.pk
+            super().delete_model(request, obj)
+            audit_record(
+                actor=request.user,
+                action=self.audit_action,
+                object_type=obj._meta.label_lower,
+                object_id=str(pk),
+                before=before,
+                after=None,
+            )
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        with transaction.atomic():
+            for row in queryset.select_for_update().order_by(self.delete_order):
+                self.delete_model(request, row)
+
+
 @admin.register(CalendarDay)
-class CalendarDayAdmin(DayAdmin):
+class CalendarDayAdmin(AuditedAdmin):
     form = CalendarDayForm
     list_display = ["date", "weekday", "kind", "name", "source", "updated_at"]
     list_filter = [YearListFilter, "kind", "source"]
@@ -96,43 +142,18 @@ class CalendarDayAdmin(DayAdmin):
     def weekday(self, obj: CalendarDay) -> str:
         return "一二三四五六日"[obj.date.weekday()]
 
-    def save_model(self, request: HttpRequest, obj: CalendarDay, form: Any, change: bool) -> None:
-        with transaction.atomic():
-            before = None
-            if change:
-                before = _day_snapshot(CalendarDay.objects.select_for_update().get(pk=obj.pk))
-            obj.source = CalendarYear.Source.ADMIN
-            super().save_model(request, obj, form, change)
-            audit_record(
-                actor=request.user,
-                action="calendar.day_changed",
-                obj=obj,
-                before=before,
-                after=_day_snapshot(obj),
-            )
+    audit_action = "calendar.day_changed"
+    delete_order = "date"
 
-    def delete_model(self, request: HttpRequest, obj: CalendarDay) -> None:
-        with transaction.atomic():
-            before = _day_snapshot(obj)
-            pk = obj.pk
-            super().delete_model(request, obj)
-            audit_record(
-                actor=request.user,
-                action="calendar.day_changed",
-                object_type=CalendarDay._meta.label_lower,
-                object_id=str(pk),
-                before=before,
-                after=None,
-            )
+    def audit_snapshot(self, obj: Any) -> dict[str, Any]:
+        return _day_snapshot(obj)
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[CalendarDay]) -> None:
-        with transaction.atomic():
-            for day in queryset.select_for_update().order_by("date"):
-                self.delete_model(request, day)
+    def prepare_save(self, obj: Any, change: bool) -> None:
+        obj.source = CalendarYear.Source.ADMIN
 
 
 @admin.register(CalendarYear)
-class CalendarYearAdmin(YearAdmin):
+class CalendarYearAdmin(AuditedAdmin):
     list_display = ["year", "official", "source", "notice", "updated_at"]
     list_filter = ["official", "source"]
     search_fields = ["year", "notice"]
@@ -144,39 +165,15 @@ class CalendarYearAdmin(YearAdmin):
         # A year added here starts unofficial: its days are entered first, then it is marked.
         return {**super().get_changeform_initial_data(request), "official": False}
 
-    def save_model(self, request: HttpRequest, obj: CalendarYear, form: Any, change: bool) -> None:
-        with transaction.atomic():
-            before = None
-            if change:
-                before = _year_snapshot(CalendarYear.objects.select_for_update().get(pk=obj.pk))
-            if not change:
-                obj.source = CalendarYear.Source.ADMIN
-            super().save_model(request, obj, form, change)
-            audit_record(
-                actor=request.user,
-                action="calendar.year_changed",
-                obj=obj,
-                before=before,
-                after=_year_snapshot(obj),
-            )
+    audit_action = "calendar.year_changed"
+    delete_order = "year"
 
-    def delete_model(self, request: HttpRequest, obj: CalendarYear) -> None:
-        with transaction.atomic():
-            before, pk = _year_snapshot(obj), obj.pk
-            super().delete_model(request, obj)
-            audit_record(
-                actor=request.user,
-                action="calendar.year_changed",
-                object_type=CalendarYear._meta.label_lower,
-                object_id=str(pk),
-                before=before,
-                after=None,
-            )
+    def audit_snapshot(self, obj: Any) -> dict[str, Any]:
+        return _year_snapshot(obj)
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[CalendarYear]) -> None:
-        with transaction.atomic():
-            for year in queryset.select_for_update().order_by("year"):
-                self.delete_model(request, year)
+    def prepare_save(self, obj: Any, change: bool) -> None:
+        if not change:
+            obj.source = CalendarYear.Source.ADMIN
 
     @admin.action(description=_("标记为已载入国务院放假安排"), permissions=["change"])
     def mark_official(self, request: HttpRequest, queryset: QuerySet[CalendarYear]) -> None:

@@ -20,7 +20,13 @@ from ninja.pagination import paginate
 
 from yiwang.api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from yiwang.catalog.bundles import bundle_materials, bundle_member_versions, bundle_time_limit
-from yiwang.catalog.models import Bundle, ItemVersion, Material, TimeUnit
+from yiwang.catalog.guide import (
+    material_groups,
+    material_shared_by_government,
+    time_limit_words,
+    version_short_limit,
+)
+from yiwang.catalog.models import Bundle, ItemVersion, Material
 from yiwang.catalog.search import MAX_QUERY_LENGTH, Hit, catalog_search
 from yiwang.catalog.selectors import (
     catalog_bundle_published,
@@ -76,25 +82,6 @@ class ItemSearchOut(Schema):
     page_size: int
 
 
-def time_limit_words(limit: int | None, unit: str) -> str:
-    """ "5 个工作日", "即办", or "" when the element is empty."""
-    if unit == TimeUnit.IMMEDIATE:
-        return _("即办")
-    if limit is None or unit not in TimeUnit.values:
-        return ""
-    return _("%(n)s 个%(unit)s") % {"n": limit, "unit": TimeUnit(unit).label}
-
-
-def _promise_words(version: ItemVersion) -> str:
-    if (
-        version.project_type == ItemVersion.ProjectType.IMMEDIATE
-        or version.promise_unit == TimeUnit.IMMEDIATE
-    ):
-        return _("即办")
-    words = time_limit_words(version.promise_limit, version.promise_unit)
-    return _("承诺 %(limit)s") % {"limit": words} if words else ""
-
-
 def _hit_out(hit: Hit, version: ItemVersion) -> dict[str, Any]:
     department = version.item.department
     return {
@@ -105,7 +92,7 @@ def _hit_out(hit: Hit, version: ItemVersion) -> dict[str, Any]:
         "department_code": department.code if department else None,
         "item_type": version.item_type.name,
         "server_types": list(version.server_types or []),
-        "time_limit": _promise_words(version),
+        "time_limit": version_short_limit(version),
         "fully_online": version.online_depth == ItemVersion.OnlineDepth.IV,
         "score": hit.score,
         "highlights": hit.highlights,
@@ -489,8 +476,7 @@ def _guide_material(material: Material) -> dict[str, Any]:
         "form": material.get_form_display(),
         "source": material.get_source_display(),
         "paper_count": material.paper_count,
-        "fetched": material.source == Material.Source.GOVERNMENT
-        and bool(material.certificate_type_code or material.data_resource_code),
+        "fetched": material_shared_by_government(material),
         "blank_form": _file_url(material.blank_form),
         "sample_file": _file_url(material.sample_file),
         "notes": material.notes,
@@ -499,25 +485,21 @@ def _guide_material(material: Material) -> dict[str, Any]:
 
 def _guide_out(v: ItemVersion) -> dict[str, Any]:
     detail = _detail_out(v)
-    materials = list(v.materials.all())
-    groups: list[dict[str, Any]] = []
-    common = [m for m in materials if not m.situations.all()]
-    if common:
-        groups.append({"situation": None, "materials": [_guide_material(m) for m in common]})
-    for situation in v.situations.all():
-        own = [m for m in materials if situation in m.situations.all()]
-        groups.append(
-            {
-                "situation": {
-                    "code": situation.code,
-                    "name": situation.name,
-                    "description": situation.description,
-                },
-                "materials": [_guide_material(m) for m in own],
-            }
-        )
+    groups = [
+        {
+            "situation": None
+            if group.situation is None
+            else {
+                "code": group.situation.code,
+                "name": group.situation.name,
+                "description": group.situation.description,
+            },
+            "materials": [_guide_material(m) for m in group.materials],
+        }
+        for group in material_groups(v, situation_code=None)
+    ]
     statutory = time_limit_words(v.anticipate_limit, v.anticipate_unit)
-    promised = _promise_words(v)
+    promised = version_short_limit(v)
     summary = "，".join(
         part
         for part in (_("法定 %(limit)s") % {"limit": statutory} if statutory else "", promised)

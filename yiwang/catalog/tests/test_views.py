@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 
 from yiwang.accounts.models import Role
 from yiwang.accounts.tests.factories import DepartmentFactory, UserFactory, staff_with_role
-from yiwang.catalog import views
+from yiwang.catalog import guide, views
 from yiwang.catalog.models import Bundle, ItemVersion, Material, Theme, TimeUnit
 from yiwang.catalog.search import search_index_reset
 from yiwang.catalog.tests.factories import (
@@ -413,11 +413,11 @@ def test_preview_of_a_missing_version_number_is_a_404():
 
 
 def test_time_limit_words():
-    assert views.time_limit_words(20, TimeUnit.WORKING_DAY) == "20 个工作日"
-    assert views.time_limit_words(30, TimeUnit.NATURAL_DAY) == "30 个自然日"
-    assert views.time_limit_words(4, TimeUnit.WORKING_HOUR) == "4 个工作小时"
-    assert views.time_limit_words(None, TimeUnit.IMMEDIATE) == "即办"
-    assert views.time_limit_words(None, TimeUnit.WORKING_DAY) == ""
+    assert guide.time_limit_words(20, TimeUnit.WORKING_DAY) == "20 个工作日"
+    assert guide.time_limit_words(30, TimeUnit.NATURAL_DAY) == "30 个自然日"
+    assert guide.time_limit_words(4, TimeUnit.WORKING_HOUR) == "4 个工作小时"
+    assert guide.time_limit_words(None, TimeUnit.IMMEDIATE) == "即办"
+    assert guide.time_limit_words(None, TimeUnit.WORKING_DAY) == ""
 
 
 # --- bundles -------------------------------------------------------------------------------
