@@ -86,6 +86,8 @@ STAFF: list[DemoStaff] = [
     DemoStaff("demo-grid", "冯网格", "la-jaq-zsjd-sfsq", Role.COMMUNITY_WORKER),
     DemoStaff("demo-data", "蒋数据", "la-sjzyj", Role.DATA_OFFICER),
     DemoStaff("demo-catalog", "沈事项", CITY_CODE, Role.CATALOG_ADMIN, include_subtree=True),
+    # a second catalog administrator: versions are published by someone other than their editor
+    DemoStaff("demo-reviewer", "何审核", CITY_CODE, Role.CATALOG_ADMIN, include_subtree=True),
     DemoStaff("demo-auditor", "韩审计", CITY_CODE, Role.AUDITOR),
 ]
 

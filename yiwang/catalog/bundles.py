@@ -4,9 +4,9 @@ its members into one form, one de-duplicated material list and one time limit
 
 A bundle is edited as a draft; publishing checks that every member item has a published
 version, so that an application made under the bundle can pin each member's exact version.
-Materials that a government body issues (来源渠道 = 政府部门核发, or linked to an e-certificate
-type or a shared data resource) are listed once and marked as fetched, not asked for
-(国务院令第716号 Art. 7).
+Materials are listed once; those that a government body issues and whose e-certificate type or
+shared data resource is named are marked as fetched, not asked for (国务院令第716号 Art. 7;
+the rule is ``yiwang.catalog.models.fetched_from_government``, the guide's too).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from yiwang.catalog.models import (
     Material,
     ServiceItem,
     TimeUnit,
+    fetched_from_government,
 )
 from yiwang.core.audit import audit_record
 from yiwang.core.errors import Conflict, ValidationError
@@ -438,11 +439,11 @@ class MergedMaterial:
 
     @property
     def fetched(self) -> bool:
-        """Issued by government: fetched via 电子证照 or data sharing, never asked for."""
-        return bool(
-            self.source == Material.Source.GOVERNMENT
-            or self.certificate_type_code
-            or self.data_resource_code
+        """Fetched via 电子证照 or data sharing, never asked for (the catalog's one rule)."""
+        return fetched_from_government(
+            source=self.source,
+            certificate_type_code=self.certificate_type_code,
+            data_resource_code=self.data_resource_code,
         )
 
     @property

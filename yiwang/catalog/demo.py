@@ -3,9 +3,9 @@
 二手房转移登记及水电气网联合过户.
 
 Everything goes through the catalog services (item_create → child rows → version_submit →
-version_publish, and yiwang.catalog.bundles), so that every demo item passes the same quality
-rules and leaves the same audit trail as an item entered by hand. Idempotent: an item whose
-实施编码 exists and a bundle whose code exists are left as they are.
+version_publish by a second person, and yiwang.catalog.bundles), so that every demo item
+passes the same quality rules and leaves the same audit trail as an item entered by hand.
+Idempotent: an item whose 实施编码 exists and a bundle whose code exists are left as they are.
 
 What is real and what is demo:
 
@@ -2544,7 +2544,9 @@ def _elements(spec: dict[str, Any], department: Department, uscc: str) -> dict[s
     return elements
 
 
-def _create_item(spec: dict[str, Any], *, actor: Actor, department: Department, uscc: str) -> None:
+def _create_item(
+    spec: dict[str, Any], *, actor: Actor, reviewer: Actor, department: Department, uscc: str
+) -> None:
     """One item, its children, submitted and published, in one transaction: a quality-rule
     failure leaves no half item behind (and the next run tries again)."""
     with transaction.atomic():
@@ -2602,7 +2604,7 @@ def _create_item(spec: dict[str, Any], *, actor: Actor, department: Department, 
         for order, step in enumerate(_steps(spec)):
             services.step_add(actor=actor, version=version, stage=order, sort_order=order, **step)
         version = services.version_submit(actor=actor, version=version)
-        services.version_publish(actor=actor, version=version)
+        services.version_publish(actor=reviewer, version=version)
 
 
 def _create_bundle(
@@ -2649,9 +2651,10 @@ def demo_task_codes() -> list[str]:
     return [_task_code(spec) for spec in ITEMS]
 
 
-def catalog_demo_load(*, actor: Actor) -> int:
+def catalog_demo_load(*, actor: Actor, reviewer: Actor) -> int:
     """Load the demo catalog (items, then bundles); return how many items were created (0 when
-    everything was already there). Needs the accounts demo (its departments) first."""
+    everything was already there). Needs the accounts demo (its departments) first. ``actor``
+    enters and submits each item, ``reviewer`` publishes it (four eyes)."""
     codes = {s["dept"] for s in ITEMS} | {b["lead"] for b in BUNDLES}
     departments = {d.code: d for d in Department.objects.filter(code__in=codes)}
     missing = sorted(codes - set(departments))
@@ -2669,7 +2672,7 @@ def catalog_demo_load(*, actor: Actor) -> int:
             continue
         department = departments[spec["dept"]]
         uscc = department.uscc or demo_department_uscc(order[spec["dept"]])
-        _create_item(spec, actor=actor, department=department, uscc=uscc)
+        _create_item(spec, actor=actor, reviewer=reviewer, department=department, uscc=uscc)
         created += 1
     for spec in BUNDLES:
         if not Bundle.objects.filter(code=spec["code"]).exists():

@@ -10,6 +10,7 @@ from __future__ import annotations
 VERSION_IMMUTABLE = "catalog.version_immutable"  # only a draft may change
 INVALID_TRANSITION = "catalog.invalid_transition"
 QUALITY_FAILED = "catalog.quality_failed"
+SAME_PERSON = "catalog.same_person"  # four eyes: the submitter may not publish their own version
 REASON_REQUIRED = "catalog.reason_required"
 DRAFT_EXISTS = "catalog.draft_exists"  # an item has at most one open draft/review version
 TASK_CODE_TAKEN = "catalog.task_code_taken"

@@ -80,11 +80,3 @@ def material_groups(version: ItemVersion, *, situation_code: str | None) -> list
         own = [m for m in materials if situation in m.situations.all()]
         groups.append(MaterialGroup(situation, own))
     return groups
-
-
-def material_shared_by_government(material: Material) -> bool:
-    """Government-issued with the certificate or data resource named: the department fetches
-    it itself (国务院令第716号), so the applicant submits nothing."""
-    return material.source == Material.Source.GOVERNMENT and bool(
-        material.certificate_type_code or material.data_resource_code
-    )

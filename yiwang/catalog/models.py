@@ -149,6 +149,9 @@ class ItemVersion(TimeStamped):
     )
     change_note = models.CharField(_("修订说明"), max_length=300, blank=True)
     submitted_at = models.DateTimeField(_("提交审核时间"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
     published_by = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -316,6 +319,18 @@ class Situation(models.Model):
         return self.name
 
 
+def fetched_from_government(
+    *, source: str, certificate_type_code: str, data_resource_code: str
+) -> bool:
+    """The one rule for "the applicant need not submit this material" (国务院令第716号 Art. 7):
+    it is issued by government and the e-certificate type or shared data resource that
+    replaces it is named, so the department fetches it itself. Government-issued without a
+    named source, nobody knows where to fetch it, and the applicant is still asked."""
+    return source == Material.Source.GOVERNMENT and bool(
+        certificate_type_code or data_resource_code
+    )
+
+
 class Material(models.Model):
     """申请材料 (standards.md §1.5 (c)). ``situations`` empty means: every situation."""
 
@@ -381,6 +396,15 @@ class Material(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def fetched(self) -> bool:
+        """The applicant need not submit it (``fetched_from_government``)."""
+        return fetched_from_government(
+            source=self.source,
+            certificate_type_code=self.certificate_type_code,
+            data_resource_code=self.data_resource_code,
+        )
 
 
 class FeeItem(models.Model):

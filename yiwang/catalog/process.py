@@ -4,7 +4,11 @@
   rows, or, when it has none, from its settings (即办件: one task; 承诺件:
   受理→审查→决定→办结→送达). Steps that share a ``stage`` run in parallel between a parallel
   gateway split and join (并联审批). Each user task carries the step's role, department and
-  time limit as ``spiffworkflow:properties``; tasks sit in one lane per department.
+  time limit as ``spiffworkflow:properties``; tasks sit in one lane per department. The
+  document carries BPMNDI (a shape per flow node, an edge per flow) so that bpmn.io and Camunda
+  Modeler draw it.
+* ``process_xml`` is the document a version follows (custom or frozen, else generated);
+  ``process_graph`` reads its flow nodes and sequence flows for the guide's picture.
 * ``process_validate`` checks uploaded BPMN or DMN and raises ``catalog.bpmn_invalid`` /
   ``catalog.dmn_invalid`` with the parser's reason. It parses with a hardened lxml parser and
   refuses DTDs (hence XXE and entity expansion) and oversize documents before SpiffWorkflow
@@ -47,6 +51,9 @@ from yiwang.core.audit import audit_record
 from yiwang.core.errors import Conflict, ValidationError
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
+DC_NS = "http://www.omg.org/spec/DD/20100524/DC"
+DI_NS = "http://www.omg.org/spec/DD/20100524/DI"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 DMN_NAMESPACES = (
     "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
@@ -191,7 +198,13 @@ def process_generate(version: ItemVersion) -> str:
 
     root = etree.Element(
         _q("definitions"),
-        nsmap={"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS},
+        nsmap={
+            "bpmn": BPMN_NS,
+            "bpmndi": BPMNDI_NS,
+            "dc": DC_NS,
+            "di": DI_NS,
+            "spiffworkflow": SPIFF_NS,
+        },
         id=f"Definitions_{version.item.public_id.hex}_v{version.number}",
         targetNamespace="https://yiwang.liuan.gov.cn/catalog",
         exporter="yiwang",
@@ -225,6 +238,10 @@ def process_generate(version: ItemVersion) -> str:
     lane_names: dict[str, str] = {}
     default_lane = steps[0].department_code if steps else ""
     lane_names.setdefault(default_lane, steps[0].department_name if steps else version.dept_name)
+
+    # Columns of the diagram (BPMNDI), left to right: a stage is one column, or three for a
+    # parallel stage (split gateway, the stacked tasks, join gateway).
+    columns: list[list[str]] = [["StartEvent_1"]]
 
     def add_flow(source: str, target: str) -> None:
         flow_id = f"Flow_{len(flows) + 1}"
@@ -269,6 +286,7 @@ def process_generate(version: ItemVersion) -> str:
         if len(tasks) == 1:
             add_flow(previous, tasks[0])
             previous = tasks[0]
+            columns.append(tasks)
             continue
         split_id, join_id = f"Gateway_{stage_number}_split", f"Gateway_{stage_number}_join"
         split = etree.SubElement(process, _q("parallelGateway"), id=split_id, name="并联办理")
@@ -280,10 +298,12 @@ def process_generate(version: ItemVersion) -> str:
             add_flow(split_id, task_id)
             add_flow(task_id, join_id)
         previous = join_id
+        columns += [[split_id], tasks, [join_id]]
     end = etree.SubElement(process, _q("endEvent"), id="EndEvent_1", name="结束")
     elements["EndEvent_1"] = end
     nodes.append(("EndEvent_1", default_lane))
     add_flow(previous, "EndEvent_1")
+    columns.append(["EndEvent_1"])
 
     # tFlowNode lists incoming/outgoing after documentation and extensionElements.
     for node_id, element in elements.items():
@@ -300,8 +320,214 @@ def process_generate(version: ItemVersion) -> str:
         for node_id, node_lane in nodes:
             if node_lane == lane_key:
                 etree.SubElement(lane, _q("flowNodeRef")).text = node_id
+    _diagram_interchange(root, process_id, columns, flows)
     xml: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return xml.decode("utf-8")
+
+
+# Shape sizes of bpmn.io / Camunda Modeler, so that a generated process opens there looking
+# like one drawn by hand: tasks 100×80, gateways 50×50, events 36×36.
+_DI_SIZES = {"Task": (100, 80), "Gateway": (50, 50), "StartEvent": (36, 36), "EndEvent": (36, 36)}
+_DI_GAP_X = 50  # between columns
+_DI_PITCH_Y = 110  # between the centres of parallel tasks stacked in one column
+_DI_LEFT, _DI_MIDDLE = 160, 200  # left edge of the first column; the centre line
+
+
+def _di_size(node_id: str) -> tuple[int, int]:
+    return _DI_SIZES[node_id.split("_", 1)[0]]
+
+
+def _diagram_interchange(
+    root: etree._Element,
+    process_id: str,
+    columns: list[list[str]],
+    flows: list[tuple[str, str, str]],
+) -> None:
+    """Append the BPMNDI section: a shape (bounds) per flow node and an edge (waypoints) per
+    sequence flow, left to right by stage, parallel tasks stacked between their gateways.
+
+    Only the diagram of the generated process: modelling tools need it to show anything,
+    while the guide page draws its own picture from the process graph (``diagram.py``)."""
+    di = etree.SubElement(root, f"{{{BPMNDI_NS}}}BPMNDiagram", id="BPMNDiagram_1")
+    plane = etree.SubElement(
+        di, f"{{{BPMNDI_NS}}}BPMNPlane", id="BPMNPlane_1", bpmnElement=process_id
+    )
+    # Centre of every node, from the columns.
+    centres: dict[str, tuple[int, int]] = {}
+    left = _DI_LEFT
+    for column in columns:
+        width = max(_di_size(node_id)[0] for node_id in column)
+        top = _DI_MIDDLE - (len(column) - 1) * _DI_PITCH_Y // 2
+        for index, node_id in enumerate(column):
+            centres[node_id] = (left + width // 2, top + index * _DI_PITCH_Y)
+        left += width + _DI_GAP_X
+    for column in columns:
+        for node_id in column:
+            (cx, cy), (w, h) = centres[node_id], _di_size(node_id)
+            shape = etree.SubElement(
+                plane,
+                f"{{{BPMNDI_NS}}}BPMNShape",
+                id=f"{node_id}_di",
+                bpmnElement=node_id,
+            )
+            etree.SubElement(
+                shape,
+                f"{{{DC_NS}}}Bounds",
+                x=str(cx - w // 2),
+                y=str(cy - h // 2),
+                width=str(w),
+                height=str(h),
+            )
+    for flow_id, source, target in flows:
+        (sx, sy), (sw, sh) = centres[source], _di_size(source)
+        (tx, ty), (tw, th) = centres[target], _di_size(target)
+        if sy == ty:
+            points = [(sx + sw // 2, sy), (tx - tw // 2, ty)]
+        elif source.startswith("Gateway"):  # split: leave the diamond at its top or bottom
+            points = [(sx, sy + (sh // 2 if ty > sy else -sh // 2)), (sx, ty), (tx - tw // 2, ty)]
+        else:  # join: enter the diamond at its top or bottom
+            points = [(sx + sw // 2, sy), (tx, sy), (tx, ty + (th // 2 if sy > ty else -th // 2))]
+        edge = etree.SubElement(
+            plane,
+            f"{{{BPMNDI_NS}}}BPMNEdge",
+            id=f"{flow_id}_di",
+            bpmnElement=flow_id,
+        )
+        for x, y in points:
+            etree.SubElement(edge, f"{{{DI_NS}}}waypoint", x=str(x), y=str(y))
+
+
+# --- the process as a graph (what the guide page draws) ------------------------------------
+
+# BPMN flow-node elements by what the picture draws for them.
+_NODE_KINDS = {
+    "startEvent": "start",
+    "endEvent": "end",
+    "intermediateCatchEvent": "event",
+    "intermediateThrowEvent": "event",
+    "boundaryEvent": "event",
+    "task": "task",
+    "userTask": "task",
+    "manualTask": "task",
+    "serviceTask": "task",
+    "sendTask": "task",
+    "receiveTask": "task",
+    "businessRuleTask": "task",
+    "scriptTask": "task",
+    "subProcess": "task",
+    "callActivity": "task",
+    "exclusiveGateway": "exclusive",
+    "parallelGateway": "parallel",
+    "inclusiveGateway": "inclusive",
+    "eventBasedGateway": "gateway",
+    "complexGateway": "gateway",
+}
+
+
+@dataclass(frozen=True)
+class FlowNode:
+    """A flow node of a process: ``kind`` is start, end, event, task, exclusive, parallel,
+    inclusive or gateway; ``element`` the BPMN element's local name (userTask, …);
+    ``time_limit`` the working days of a task that carries them (generated processes do)."""
+
+    id: str
+    kind: str
+    element: str
+    name: str
+    time_limit: int | None = None
+
+
+@dataclass(frozen=True)
+class SequenceFlow:
+    id: str
+    source: str
+    target: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ProcessGraph:
+    """The flow nodes and sequence flows of a document's executable process, in document
+    order (nodes inside sub-processes are not part of it: a sub-process is one node)."""
+
+    name: str
+    nodes: tuple[FlowNode, ...]
+    flows: tuple[SequenceFlow, ...]
+
+
+def _time_limit(element: etree._Element) -> int | None:
+    values = element.xpath(
+        "bpmn:extensionElements/spiffworkflow:properties"
+        "/spiffworkflow:property[@name='timeLimit']/@value",
+        namespaces={"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS},
+    )
+    text = str(values[0]).strip() if values else ""
+    return int(text) if text.isdigit() and len(text) <= 4 else None
+
+
+def process_graph(xml: str | bytes) -> ProcessGraph:
+    """The graph of a BPMN document's executable process (the first process when none is
+    marked executable). Parsed with the hardened parser of uploads; raises
+    ``catalog.bpmn_invalid`` (reason empty, too_large, dtd, syntax, not_bpmn, no_process)."""
+    root = _safe_parse(xml, "bpmn")
+    if root.tag != _q("definitions"):
+        raise _invalid(
+            "bpmn",
+            "not_bpmn",
+            _("不是 BPMN 2.0 文档：根元素应为 %(ns)s 命名空间的 definitions，实际为 %(tag)s。")
+            % {"ns": BPMN_NS, "tag": root.tag},
+        )
+    processes = root.findall(_q("process"))
+    executable = [p for p in processes if p.get("isExecutable", "true") == "true"]
+    if not processes:
+        raise _invalid("bpmn", "no_process", _("文档中没有流程（bpmn:process）。"))
+    process = (executable or processes)[0]
+    nodes: list[FlowNode] = []
+    flows: list[SequenceFlow] = []
+    for child in process:
+        if not isinstance(child.tag, str):
+            continue
+        qname = etree.QName(child)
+        node_id = child.get("id") or ""
+        if qname.namespace != BPMN_NS or not node_id:
+            continue
+        name = " ".join((child.get("name") or "").split())
+        if qname.localname == "sequenceFlow":
+            flows.append(
+                SequenceFlow(
+                    id=node_id,
+                    source=child.get("sourceRef") or "",
+                    target=child.get("targetRef") or "",
+                    name=name,
+                )
+            )
+        elif qname.localname in _NODE_KINDS:
+            kind = _NODE_KINDS[qname.localname]
+            nodes.append(
+                FlowNode(
+                    id=node_id,
+                    kind=kind,
+                    element=qname.localname,
+                    name=name,
+                    time_limit=_time_limit(child) if kind == "task" else None,
+                )
+            )
+    known = {node.id for node in nodes}
+    return ProcessGraph(
+        name=" ".join((process.get("name") or "").split()),
+        nodes=tuple(nodes),
+        flows=tuple(f for f in flows if f.source in known and f.target in known),
+    )
+
+
+def process_xml(version: ItemVersion) -> str:
+    """The BPMN document the version follows: the stored one when it is custom or was frozen
+    by publication, else the one generated from its current steps (a draft's stored copy of a
+    generated process may predate its latest steps)."""
+    frozen = version.status in (ItemVersion.Status.PUBLISHED, ItemVersion.Status.RETIRED)
+    if version.bpmn_xml and (version.bpmn_custom or frozen):
+        return version.bpmn_xml
+    return process_generate(version)
 
 
 # --- the expression sandbox ---------------------------------------------------------------

@@ -146,10 +146,21 @@ def _server_types(v: ItemVersion) -> Iterator[Finding]:
 
 @rule("basic.materials")
 def _materials(v: ItemVersion) -> Iterator[Finding]:
+    # An application to an administrative power (许可, 确认, 给付 …) always rests on
+    # something the applicant hands in. A public service may need nothing (a library
+    # catalogue lookup, an enquiry); there it is only worth a second look (next rule).
     if v.external_system or v.project_type == ItemVersion.ProjectType.IMMEDIATE:
         return
-    if not list(v.materials.all()):
-        yield _("承诺件至少需要一项申请材料。"), "materials"
+    if v.item_type.is_power and not list(v.materials.all()):
+        yield _("行政权力类承诺件至少需要一项申请材料。"), "materials"
+
+
+@rule("basic.materials_none", severity=WARNING)
+def _no_materials(v: ItemVersion) -> Iterator[Finding]:
+    if v.external_system or v.project_type == ItemVersion.ProjectType.IMMEDIATE:
+        return
+    if not v.item_type.is_power and not list(v.materials.all()):
+        yield _("未列出申请材料：请确认本公共服务确实无需申请人提交任何材料。"), "materials"
 
 
 @rule("external.link")

@@ -9,7 +9,7 @@ applications reference) never changes. A change to a published item is a new dra
 Publishing locks the item row first (one publisher per item at a time), runs every quality rule
 (yiwang.catalog.quality) and retires the previously published version in the same transaction,
 before setting the new one published, so that the database's one-published-per-item constraint
-holds at every statement.
+holds at every statement. Four eyes: whoever submitted a version for review cannot publish it.
 
 Actors: a ``User`` must be allowed to edit the catalog (yiwang.catalog.access: catalog_admin or
 admin); a ``str`` names a trusted system actor (an import run from the command line) and is
@@ -18,7 +18,7 @@ recorded as such in the audit trail.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -42,7 +42,7 @@ from yiwang.catalog.models import (
     Theme,
 )
 from yiwang.catalog.process import process_freeze
-from yiwang.catalog.quality import quality_check, quality_errors
+from yiwang.catalog.quality import QUALITY_PREFETCH, Violation, quality_check, quality_errors
 from yiwang.core.audit import audit_record
 from yiwang.core.errors import Conflict, ValidationError
 
@@ -53,6 +53,9 @@ Status = ItemVersion.Status
 TRANSITIONS: dict[str, tuple[str, str]] = {
     "submit": (Status.DRAFT, Status.REVIEW),
     "publish": (Status.REVIEW, Status.PUBLISHED),
+    # A record published by an upstream catalog (the provincial list) is published here without
+    # our own review step; the quality rules still decide (versions_publish_upstream).
+    "publish_upstream": (Status.DRAFT, Status.PUBLISHED),
     "reject": (Status.REVIEW, Status.DRAFT),
     "retire": (Status.PUBLISHED, Status.RETIRED),
 }
@@ -368,6 +371,7 @@ def _require_state(locked: ItemVersion, name: str) -> str:
 _TRANSITION_LABELS = {
     "submit": _("提交审核"),
     "publish": _("发布"),
+    "publish_upstream": _("按上级清单发布"),
     "reject": _("退回修改"),
     "retire": _("停用"),
 }
@@ -394,7 +398,8 @@ def version_submit(*, actor: Actor, version: ItemVersion) -> ItemVersion:
     target = _require_state(locked, "submit")
     locked.status = target
     locked.submitted_at = timezone.now()
-    locked.save(update_fields=["status", "submitted_at", "updated_at"])
+    locked.submitted_by = actor if isinstance(actor, User) else None
+    locked.save(update_fields=["status", "submitted_at", "submitted_by", "updated_at"])
     _audit_transition(actor=actor, version=locked, name="submit", before=Status.DRAFT)
     return locked
 
@@ -420,13 +425,96 @@ def version_reject(*, actor: Actor, version: ItemVersion, reason: str) -> ItemVe
 def version_publish(*, actor: Actor, version: ItemVersion) -> ItemVersion:
     """Review → published, if no quality rule reports an error (``catalog.quality_failed``
     lists every violation otherwise, and nothing changes). The item's previously published
-    version is retired in the same transaction."""
+    version is retired in the same transaction.
+
+    Four eyes: the person who submitted the version for review may not publish it
+    (``catalog.same_person``); a system actor (a script) is not a person and is exempt."""
     _check_actor(actor)
     # Lock order: item, then version (as everywhere in this module), so that two publishers
     # of the same item queue up instead of deadlocking.
     ServiceItem.objects.select_for_update().get(pk=version.item_id)
     locked = _lock_version(version)
-    target = _require_state(locked, "publish")
+    _require_state(locked, "publish")
+    if isinstance(actor, User) and locked.submitted_by_id == actor.pk:
+        raise Conflict(
+            errors.SAME_PERSON,
+            _("提交审核的人不能发布自己提交的版本，请由另一位审核人发布。"),
+        )
+    return _publish(locked, actor=actor)
+
+
+@transaction.atomic
+def versions_publish_upstream(
+    *, actor: Actor, versions: Sequence[ItemVersion], source: str
+) -> dict[int, list[Violation]]:
+    """Draft → published for records that an upstream catalog has already published (the
+    provincial list; ``source`` names the file and lines): no review step here, but the same
+    quality rules and process freeze as ``version_publish``. A record that breaks a rule stays
+    a draft for an editor to complete; the result maps each such version's pk to its
+    violations. Made for importers: one pass over the batch and one audit row for it (the
+    import's own row names what was created), instead of one transaction per item."""
+    _check_actor(actor)
+    if not versions:
+        return {}
+    ServiceItem.objects.select_for_update().filter(
+        pk__in=sorted({v.item_id for v in versions})
+    ).order_by("pk").exists()
+    locked = list(
+        ItemVersion.objects.select_for_update(of=("self",))
+        .filter(pk__in=[v.pk for v in versions])
+        .select_related("item", "item_type")
+        .prefetch_related(*QUALITY_PREFETCH)
+        .order_by("pk")
+    )
+    held: dict[int, list[Violation]] = {}
+    passing: list[ItemVersion] = []
+    for version in locked:
+        _require_state(version, "publish_upstream")
+        violations = quality_check(version)
+        if quality_errors(violations):
+            held[version.pk] = violations
+        else:
+            passing.append(version)
+    for version in passing:
+        process_freeze(version)
+    now = timezone.now()
+    previous = list(
+        ItemVersion.objects.select_for_update(of=("self",))
+        .filter(item_id__in=[v.item_id for v in passing], status=Status.PUBLISHED)
+        .exclude(pk__in=[v.pk for v in passing])
+        .select_related("item")
+    )
+    for version in previous:
+        version.status, version.retired_at, version.updated_at = Status.RETIRED, now, now
+    ItemVersion.objects.bulk_update(previous, ["status", "retired_at", "updated_at"])
+    for version in passing:
+        version.status, version.published_at, version.updated_at = Status.PUBLISHED, now, now
+        version.published_by = actor if isinstance(actor, User) else None
+    ItemVersion.objects.bulk_update(
+        passing, ["status", "published_at", "published_by", "updated_at"]
+    )
+    audit_record(
+        actor=actor,
+        action="catalog.versions_publish_upstream",
+        object_type="catalog.itemversion",
+        reason=source,
+        after={
+            "published": [f"{v.item.task_code} v{v.number}" for v in passing],
+            "retired": [f"{v.item.task_code} v{v.number}" for v in previous],
+            "held": {
+                f"{v.item.task_code} v{v.number}": [x.rule for x in quality_errors(held[v.pk])]
+                for v in locked
+                if v.pk in held
+            },
+        },
+    )
+    return held
+
+
+def _publish(locked: ItemVersion, *, actor: Actor) -> ItemVersion:
+    """Quality gate, process freeze, retirement of the previous version; the caller holds the
+    item and version locks."""
+    before, target = TRANSITIONS["publish"]
     violations = quality_check(locked)
     failing = quality_errors(violations)
     if failing:
@@ -460,7 +548,7 @@ def version_publish(*, actor: Actor, version: ItemVersion) -> ItemVersion:
     locked.published_at = now
     locked.published_by = actor if isinstance(actor, User) else None
     locked.save(update_fields=["status", "published_at", "published_by", "updated_at"])
-    _audit_transition(actor=actor, version=locked, name="publish", before=Status.REVIEW)
+    _audit_transition(actor=actor, version=locked, name="publish", before=before)
     return locked
 
 

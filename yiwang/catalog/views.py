@@ -26,7 +26,6 @@ from yiwang.catalog.bundles import bundle_materials, bundle_member_versions
 from yiwang.catalog.diagram import process_svg
 from yiwang.catalog.guide import (
     material_groups,
-    material_shared_by_government,
     time_limit_words,
     version_is_immediate,
     version_short_limit,
@@ -164,11 +163,13 @@ def _guide_versions() -> QuerySet[ItemVersion]:
     )
 
 
-def process_picture(version: ItemVersion) -> SafeString:
-    """The process as an inline SVG (yiwang.catalog.diagram); the template also lists the
-    steps, visually hidden, for screen readers."""
-    # process_svg escapes every text it places (step names, departments): it is markup.
-    return mark_safe(process_svg(version))  # noqa: S308
+def process_picture(version: ItemVersion) -> SafeString | None:
+    """The version's BPMN process as an inline SVG (yiwang.catalog.diagram), or None when it
+    cannot be drawn: the template then lists the steps (and otherwise lists them visually
+    hidden for screen readers)."""
+    svg = process_svg(version)
+    # process_svg escapes every text it takes from the document (names of steps and flows).
+    return mark_safe(svg) if svg else None  # noqa: S308
 
 
 def _not_found(request: HttpRequest, task_code: str) -> HttpResponse:
@@ -199,9 +200,6 @@ def service_guide(request: HttpRequest, task_code: str) -> HttpResponse:
     situation_code = request.GET.get("situation", "").strip()
     chosen = next((s for s in situations if s.code == situation_code), None)
     groups = material_groups(version, situation_code=chosen.code if chosen else None)
-    for group in groups:
-        for material in group.materials:
-            material.shared_by_government = material_shared_by_government(material)  # type: ignore[attr-defined]
 
     context = {
         "item": item,
@@ -231,7 +229,7 @@ class BundleMaterialRow:
     necessity: str
     necessity_label: str
     items: list[str]
-    shared_by_government: bool
+    fetched: bool
 
 
 def _bundle_material_rows(bundle: Bundle) -> list[BundleMaterialRow]:
@@ -241,9 +239,7 @@ def _bundle_material_rows(bundle: Bundle) -> list[BundleMaterialRow]:
             necessity=m.necessity,
             necessity_label=str(Material.Necessity(m.necessity).label),
             items=[use.item_name for use in m.uses],
-            # The guide's rule: only a named certificate or data resource spares the paper.
-            shared_by_government=m.source == Material.Source.GOVERNMENT
-            and bool(m.certificate_type_code or m.data_resource_code),
+            fetched=m.fetched,
         )
         for m in bundle_materials(bundle)
     ]

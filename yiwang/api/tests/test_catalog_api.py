@@ -196,6 +196,23 @@ def test_the_guide_groups_materials_by_situation_and_says_limits_in_words(fund: 
     assert guide["online"]["url"] == "https://www.ahzwfw.gov.cn/"
 
 
+def test_the_guide_says_an_immediate_item_as_the_page_does(db: None):
+    version = PublishedVersionFactory(
+        name="即办事项",
+        anticipate_limit=0,
+        anticipate_unit=TimeUnit.IMMEDIATE,
+        promise_limit=0,
+        promise_unit=TimeUnit.IMMEDIATE,
+        project_type=ItemVersion.ProjectType.IMMEDIATE,
+    )
+    page = Client().get(f"/services/{version.item.task_code}/").content.decode()
+
+    guide = Client().get(f"/api/v1/catalog/items/{version.item.task_code}/guide").json()
+
+    assert guide["time_limits"]["summary"] == "即办"  # not "法定 即办，即办"
+    assert "法定 即办" not in page
+
+
 @pytest.mark.parametrize("suffix", ["", "/guide"])
 def test_unknown_draft_and_retired_items_are_404(db: None, suffix: str):
     draft = ItemVersionFactory(name="草稿事项")

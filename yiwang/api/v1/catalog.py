@@ -22,9 +22,9 @@ from yiwang.api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from yiwang.catalog.bundles import bundle_materials, bundle_member_versions, bundle_time_limit
 from yiwang.catalog.guide import (
     material_groups,
-    material_shared_by_government,
     time_limit_words,
     version_short_limit,
+    version_time_limits,
 )
 from yiwang.catalog.models import Bundle, ItemVersion, Material
 from yiwang.catalog.search import MAX_QUERY_LENGTH, Hit, catalog_search
@@ -476,7 +476,7 @@ def _guide_material(material: Material) -> dict[str, Any]:
         "form": material.get_form_display(),
         "source": material.get_source_display(),
         "paper_count": material.paper_count,
-        "fetched": material_shared_by_government(material),
+        "fetched": material.fetched,
         "blank_form": _file_url(material.blank_form),
         "sample_file": _file_url(material.sample_file),
         "notes": material.notes,
@@ -500,11 +500,6 @@ def _guide_out(v: ItemVersion) -> dict[str, Any]:
     ]
     statutory = time_limit_words(v.anticipate_limit, v.anticipate_unit)
     promised = version_short_limit(v)
-    summary = "，".join(
-        part
-        for part in (_("法定 %(limit)s") % {"limit": statutory} if statutory else "", promised)
-        if part
-    )
     if v.visit_count == 0:
         visits = _("零跑动（不需要到现场）")
     else:
@@ -521,7 +516,7 @@ def _guide_out(v: ItemVersion) -> dict[str, Any]:
         "time_limits": {
             "statutory": statutory,
             "promised": promised,
-            "summary": summary,
+            "summary": version_time_limits(v),  # the guide page's sentence, word for word
             "explain": v.promise_explain or v.anticipate_explain,
         },
         "visits": visits,

@@ -196,6 +196,7 @@ class Sheet:
 REFS: dict[tuple[type[models.Model], str], str] = {
     (ServiceItem, "department"): "department.code",
     (ItemVersion, "item_type"): "item_type.name",
+    (ItemVersion, "submitted_by"): "user.username",
     (ItemVersion, "published_by"): "user.username",
     (ItemVersion, "themes"): "theme",
     (Material, "situations"): "situation.code",
@@ -331,6 +332,7 @@ WORKFLOW_COLUMNS = frozenset(
         "status",
         "change_note",
         "submitted_at",
+        "submitted_by",
         "published_at",
         "published_by",
         "retired_at",

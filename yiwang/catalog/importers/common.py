@@ -16,8 +16,7 @@ from typing import Any, Literal, TypeVar
 
 from django.db import transaction
 
-from yiwang.catalog.models import ItemType, ItemVersion
-from yiwang.catalog.quality import quality_errors, quality_report
+from yiwang.catalog.models import ItemType
 
 Outcome = Literal["created", "updated", "unchanged"]
 RowT = TypeVar("RowT")
@@ -63,8 +62,9 @@ class ImportReport:
     failed: list[tuple[int, str]] = field(default_factory=list)
     unmapped: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
-    # Quality-rule errors found in the versions this import created or updated, by rule code
-    # (imported versions are published upstream; the catalog's quality report lists them).
+    # Rows kept as drafts because they break a quality rule: (line, task code, rule codes),
+    # and the same counted by rule code.
+    held: list[tuple[int, str, tuple[str, ...]]] = field(default_factory=list)
     quality: Counter[str] = field(default_factory=Counter)
     touched: list[str] = field(default_factory=list, repr=False)  # task codes written
 
@@ -84,8 +84,11 @@ class ImportReport:
         if self.unmapped:
             lines.append("未能映射的值 / unmapped values:")
             lines.extend(f"  {count:>6} × {what}" for what, count in self.unmapped.most_common())
-        if self.quality:
-            lines.append("导入的版本违反的质量规则 / quality-rule errors in imported versions:")
+        if self.held:
+            lines.append(
+                f"以草稿保存、待补全后发布 / kept as drafts until completed: {len(self.held)}"
+                "（`yiwang catalog check` 列出每一条 / lists each）"
+            )
             lines.extend(f"  {count:>6} × {rule}" for rule, count in self.quality.most_common())
         return lines
 
@@ -103,6 +106,7 @@ def run_batch(
     apply: Callable[[RowT], RowResult],
     report: ImportReport,
     audit: Callable[[dict[str, Any]], None],
+    finish: Callable[[], list[tuple[int, str, tuple[str, ...]]]] | None = None,
 ) -> None:
     """Apply ``rows`` in one transaction, each inside its own savepoint.
 
@@ -110,11 +114,15 @@ def run_batch(
     reason, anything else with the exception's type and message. Catching everything is on
     purpose here: an unexpected error in row 1,500 of a provincial file must not throw away
     the other 199 rows of the batch, and the operator needs to see which line to look at.
+
+    ``finish`` runs after the rows, in the same transaction (an importer publishes the batch's
+    drafts there); it returns the (line, code, quality rules) of the rows it kept as drafts.
     """
     with transaction.atomic():
         counts: Counter[str] = Counter()
         touched: dict[str, list[str]] = {"created": [], "updated": []}
         failed: list[tuple[int, str]] = []
+        held: list[tuple[int, str, tuple[str, ...]]] = []
         for row in rows:
             try:
                 with transaction.atomic():
@@ -128,6 +136,8 @@ def run_batch(
             counts[result.outcome] += 1
             if result.outcome in touched:
                 touched[result.outcome].append(result.code)
+        if finish is not None:
+            held = finish()
         if counts["created"] or counts["updated"]:
             audit(
                 {
@@ -139,6 +149,7 @@ def run_batch(
                     "last_line": max(line_of(r) for r in rows),
                     "created_codes": touched["created"],
                     "updated_codes": touched["updated"],
+                    "held_codes": [code for _line, code, _rules in held],
                 }
             )
     report.touched.extend(touched["created"] + touched["updated"])
@@ -146,6 +157,9 @@ def run_batch(
     report.updated += counts["updated"]
     report.unchanged += counts["unchanged"]
     report.failed.extend(failed)
+    report.held.extend(held)
+    for _line, _code, rules in held:
+        report.quality.update(rules)
 
 
 def chunked(items: Iterable[RowT], size: int) -> Iterable[list[RowT]]:
@@ -183,18 +197,6 @@ class ItemTypes:
         created = ItemType.objects.create(code=code, name=name, is_power=is_power)
         self._by_name[name] = created
         return created
-
-
-def quality_summary(task_codes: Sequence[str]) -> Counter[str]:
-    """Error counts by quality rule over the published versions of ``task_codes``."""
-    found: Counter[str] = Counter()
-    for chunk in chunked(task_codes, 500):
-        versions = ItemVersion.objects.filter(
-            item__task_code__in=chunk, status=ItemVersion.Status.PUBLISHED
-        )
-        for _version, violations in quality_report(versions):
-            found.update(v.rule for v in quality_errors(violations))
-    return found
 
 
 class Timer:

@@ -10,10 +10,12 @@ Mapping decisions:
 * The implementing bodies are Guangdong's, not Lu'an's: the name goes to ``dept_name`` and
   ``ServiceItem.department`` stays empty unless a department of ours has that exact name or the
   operator maps it (``department_map``: DEPT_NAME → Department.code).
-* Versions are written as PUBLISHED: they are published upstream, and the quality rules were
-  written for items maintained here (510 of the 行政许可 records carry no FAQ or steps at all).
-  The rules still run over the imported versions; ``ImportReport.quality`` counts what they
-  find, and the catalog's quality report lists every item.
+* Publication goes through the catalog's quality gate: each record is written as a draft and
+  the batch's drafts are published with ``versions_publish_upstream`` (the province has
+  reviewed them; our quality rules still decide). A record that breaks a rule stays a draft
+  for an editor to complete (510 of the 行政许可 records carry no FAQ or steps at all; 539
+  records give no promised time limit): ``ImportReport.held`` lists each with its line and
+  the rules, ``quality`` counts them.
 * "无" (none) in a time limit, a phone or the conditions means "not given": the field stays
   blank and the report counts it as unmapped. A time limit that is neither "无" nor
   "<n>(<unit>)" fails the row, because a wrong deadline is worse than a missing item.
@@ -21,9 +23,10 @@ Mapping decisions:
   Themes that only make sense for one audience are listed below; the others go to each
   audience the item serves (服务对象 自然人 → natural, any other → legal), so that the
   quality rule "服务对象 must match 主题分类" holds by construction.
-* Re-importing compares the mapped values with the published version: equal → unchanged;
-  different → a new published version (the old one is retired; a published version never
-  changes).
+* Re-importing compares the mapped values with the item's newest version: equal → unchanged;
+  different → a draft that is published if it passes (the old published version is retired
+  then; a published version never changes). A draft left by an earlier import is updated in
+  place; a version under review (an editor's work) is never overwritten: the row fails.
 """
 
 from __future__ import annotations
@@ -39,7 +42,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Max
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.accounts.models import Department, User
@@ -53,10 +55,11 @@ from yiwang.catalog.importers.common import (
     RowResult,
     Timer,
     chunked,
-    quality_summary,
     run_batch,
 )
 from yiwang.catalog.models import ItemVersion, Material, ServiceItem, Theme, TimeUnit
+from yiwang.catalog.quality import quality_errors
+from yiwang.catalog.services import versions_publish_upstream
 from yiwang.core.audit import audit_record
 from yiwang.core.errors import ValidationError
 
@@ -252,7 +255,6 @@ def catalog_import_gd_jsonl(
             mapped.append(row)
         if mapped:
             _import_batch(mapped, actor=actor, path=path, report=report)
-    report.quality = quality_summary(report.touched)
     report.failed.sort()
     report.seconds = timer.seconds()
     return report
@@ -492,12 +494,16 @@ def _import_batch(
 ) -> None:
     codes = [r.task_code for r in rows]
     items = {i.task_code: i for i in ServiceItem.objects.filter(task_code__in=codes)}
-    published = {
-        v.item_id: v
-        for v in ItemVersion.objects.filter(
-            item__task_code__in=codes, status=ItemVersion.Status.PUBLISHED
-        ).prefetch_related("materials", "themes")
-    }
+    newest: dict[int, ItemVersion] = {}
+    for v in (
+        ItemVersion.objects.filter(item__task_code__in=codes)
+        .exclude(status=ItemVersion.Status.RETIRED)
+        .order_by("number")
+        .prefetch_related("materials", "themes")
+    ):
+        newest[v.item_id] = v
+    publisher = actor or SYSTEM_ACTOR
+    drafts: dict[int, tuple[int, ItemVersion]] = {}  # version pk → (line, draft) to publish
 
     def apply(row: MappedRecord) -> RowResult:
         item = items.get(row.task_code)
@@ -505,46 +511,81 @@ def _import_batch(
             item = ServiceItem.objects.create(
                 task_code=row.task_code, department_id=row.department_id
             )
-            _create_version(item, row, number=1, actor=actor)
+            version = _create_version(item, row, number=1, actor=actor)
+            drafts[version.pk] = (row.line, version)
             return RowResult("created", row.task_code)
-        current = published.get(item.pk)
+        current = newest.get(item.pk)
         if current is not None and _same(item, current, row):
             return RowResult("unchanged", row.task_code)
+        if current is not None and current.status == ItemVersion.Status.REVIEW:
+            raise RowFailed(f"事项 {row.task_code} 有待审核的版本，导入不覆盖编辑人员的工作")
         if item.department_id != row.department_id:
             item.department_id = row.department_id
             item.save(update_fields=["department", "updated_at"])
-        number = (item.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-        if current is not None:
-            current.status = ItemVersion.Status.RETIRED
-            current.retired_at = timezone.now()
-            current.save(update_fields=["status", "retired_at", "updated_at"])
-        _create_version(item, row, number=number, actor=actor)
+        if current is not None and current.status == ItemVersion.Status.DRAFT:
+            _overwrite_draft(current, row)
+            version = current
+        else:
+            number = (item.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+            version = _create_version(item, row, number=number, actor=actor)
+        drafts[version.pk] = (row.line, version)
         return RowResult("updated", row.task_code)
+
+    def publish() -> list[tuple[int, str, tuple[str, ...]]]:
+        """After the rows: publish the batch's drafts that pass the quality rules."""
+        lines = sorted(line for line, _v in drafts.values())
+        if not lines:
+            return []
+        held = versions_publish_upstream(
+            actor=publisher,
+            versions=[v for _line, v in drafts.values()],
+            source=f"广东省事项清单 {path.name} 第 {lines[0]}–{lines[-1]} 行",
+        )
+        return sorted(
+            (drafts[pk][0], drafts[pk][1].item.task_code, tuple(x.rule for x in quality_errors(v)))
+            for pk, v in held.items()
+        )
 
     def audit(counts: dict[str, Any]) -> None:
         audit_record(
-            actor=actor or SYSTEM_ACTOR,
+            actor=publisher,
             action="catalog.import_gd_jsonl",
             object_type="catalog.serviceitem",
             reason=f"导入 {path.name} 第 {counts['first_line']}–{counts['last_line']} 行",
             after=counts,
         )
 
-    run_batch(rows, line_of=lambda r: r.line, apply=apply, report=report, audit=audit)
+    run_batch(
+        rows, line_of=lambda r: r.line, apply=apply, report=report, audit=audit, finish=publish
+    )
 
 
 def _create_version(
     item: ServiceItem, row: MappedRecord, *, number: int, actor: User | None
-) -> None:
+) -> ItemVersion:
     version = ItemVersion.objects.create(
         item=item,
         number=number,
-        status=ItemVersion.Status.PUBLISHED,
-        published_at=timezone.now(),
-        published_by=actor,
+        status=ItemVersion.Status.DRAFT,
         change_note="从广东省事项清单导入" if number == 1 else "广东省事项清单更新",
         **row.fields,
     )
+    _write_children(version, row)
+    return version
+
+
+def _overwrite_draft(version: ItemVersion, row: MappedRecord) -> None:
+    """An earlier import's draft takes the new upstream values (drafts may change)."""
+    for key, value in row.fields.items():
+        setattr(version, key, value)
+    version.change_note = "广东省事项清单更新"
+    version.save()
+    version.materials.all().delete()
+    version.themes.clear()
+    _write_children(version, row)
+
+
+def _write_children(version: ItemVersion, row: MappedRecord) -> None:
     Material.objects.bulk_create(
         Material(version=version, name=name, sort_order=i)
         for i, name in enumerate(row.materials, start=1)

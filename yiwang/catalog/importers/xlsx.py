@@ -337,7 +337,7 @@ def _items_batch(
     latest_by_item = {
         v.item_id: v
         for v in ItemVersion.objects.filter(item__task_code__in=codes, number=Subquery(newest))
-        .select_related("item", "item__department", "item_type", "published_by")
+        .select_related("item", "item__department", "item_type", "submitted_by", "published_by")
         .prefetch_related(
             "themes",
             "legal_bases",
@@ -482,14 +482,16 @@ def _fill_version(
     if item_type is None:
         raise row.fail(f"「事项类型」未知的事项类型「{type_name}」")
     version.item_type = item_type
-    if workflow and values.get("published_by"):
-        user_id = resolver.users.get(values["published_by"])
-        if user_id is None:
-            report.unmapped[f"[{ITEMS.title}] published_by: 未知用户，发布人留空"] += 1
-        version.published_by_id = user_id
+    for who in ("submitted_by", "published_by"):
+        if workflow and values.get(who):
+            user_id = resolver.users.get(values[who])
+            if user_id is None:
+                label = "提交人" if who == "submitted_by" else "发布人"
+                report.unmapped[f"[{ITEMS.title}] {who}: 未知用户，{label}留空"] += 1
+            setattr(version, f"{who}_id", user_id)
     if not version.source:
         version.source = SOURCE
-    _clean(version, row, exclude=("item", "item_type", "published_by"))
+    _clean(version, row, exclude=("item", "item_type", "submitted_by", "published_by"))
     is_new = version._state.adding
     version.save()
     theme_ids = resolver.theme_ids(values.get("themes", []), row)

@@ -210,6 +210,11 @@ def test_submit_and_publish_actions_call_the_services(editor_client: Client) -> 
     version = ItemVersionFactory()
 
     assert _action(editor_client, "action_submit", version) == [("success", "已处理 1 个版本。")]
+    # four eyes: the submitter's own publish is refused, a second editor's goes through
+    assert _action(editor_client, "action_publish", version) == [
+        ("error", f"{version}: 提交审核的人不能发布自己提交的版本，请由另一位审核人发布。")
+    ]
+    editor_client.force_login(_grant(Role.CATALOG_ADMIN))
     assert _action(editor_client, "action_publish", version) == [("success", "已处理 1 个版本。")]
 
     version.refresh_from_db()

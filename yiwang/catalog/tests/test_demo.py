@@ -74,8 +74,9 @@ def demo_loaded(django_db_setup: Any, django_db_blocker: Any) -> Any:
         atomic.__enter__()
         accounts_demo_load(password="yiwang-demo-2026")
         actor = User.objects.get(username="demo-catalog")
-        created = catalog_demo_load(actor=actor)
-        yield {"created": created, "actor": actor}
+        reviewer = User.objects.get(username="demo-reviewer")
+        created = catalog_demo_load(actor=actor, reviewer=reviewer)
+        yield {"created": created, "actor": actor, "reviewer": reviewer}
         transaction.set_rollback(True)
         atomic.__exit__(None, None, None)
         connection.close()
@@ -248,5 +249,5 @@ def test_second_run_changes_nothing(demo_loaded: Any) -> None:
         }
 
     before = snapshot()
-    assert catalog_demo_load(actor=demo_loaded["actor"]) == 0
+    assert catalog_demo_load(actor=demo_loaded["actor"], reviewer=demo_loaded["reviewer"]) == 0
     assert snapshot() == before

@@ -30,7 +30,7 @@ def record(**changes: Any) -> dict[str, Any]:
         "TASK_NAME": "中小学地方课程教材初审",
         "DEPT_NAME": "广东省教育厅",
         "AREA_CODE_TEXT": "广东省",
-        "matter_type": "行政许可",
+        "matter_type": "公共服务",  # a 行政许可 record breaks permit.faq/permit.steps (see below)
         "matter_level": "省级",
         "handle_time": "70(工作日)",
         "handle_time_limit": "18(工作日)",
@@ -84,7 +84,13 @@ def test_real_file_imports_every_line_and_reimport_changes_nothing(real_file: Pa
     assert report.failed == []
     assert (report.updated, report.unchanged) == (0, 0)
     assert ServiceItem.objects.count() == 2262
-    assert ItemVersion.objects.filter(status=ItemVersion.Status.PUBLISHED).count() == 2262
+    # published through the quality gate, or kept as a draft for an editor to complete
+    published = ItemVersion.objects.filter(status=ItemVersion.Status.PUBLISHED).count()
+    drafts = ItemVersion.objects.filter(status=ItemVersion.Status.DRAFT).count()
+    assert (published, drafts) == (2262 - len(report.held), len(report.held))
+    assert published == 1164
+    published_audits = AuditEntry.objects.filter(action="catalog.versions_publish_upstream")
+    assert sum(len((a.after or {})["published"]) for a in published_audits) == 1164
     assert ItemVersion.objects.exclude(source="gd-jsonl").count() == 0
     # What the file cannot say, counted per field (the command prints the same list).
     assert report.unmapped == {
@@ -102,7 +108,13 @@ def test_real_file_imports_every_line_and_reimport_changes_nothing(real_file: Pa
     assert ItemVersion.objects.filter(anticipate_unit=TimeUnit.NATURAL_DAY).count() == 11
     assert ItemVersion.objects.filter(use_level=ItemVersion.UseLevel.MUNICIPAL).count() == 238
     assert ItemVersion.objects.filter(division_code="440100").count() == 238
-    assert report.quality["permit.faq"] == 510  # the 许可 records carry no FAQ
+    assert report.quality == {  # why the drafts are drafts, by rule
+        "time.promise_required": 539,  # no promised time limit in the record
+        "permit.faq": 510,  # the 许可 records carry no FAQ …
+        "permit.steps": 510,  # … and no steps
+        "visit.mail_when_not_online": 66,
+        "basic.materials": 23,  # 行政权力 items (许可, 奖励, 给付 …) without any material
+    }
     audits = import_audits()
     assert len(audits) == 12  # ceil(2262 / 200): one per batch, not one per item
     assert sum(counts(a)["created"] for a in audits) == 2262
@@ -132,7 +144,7 @@ def test_record_maps_to_item_version_materials_and_themes(tmp_path: Path) -> Non
     assert version.status == ItemVersion.Status.PUBLISHED
     assert version.published_at is not None
     assert version.name == "中小学地方课程教材初审"
-    assert version.item_type.name == "行政许可"
+    assert version.item_type.name == "公共服务"
     assert version.use_level == ItemVersion.UseLevel.PROVINCIAL
     assert version.dept_name == "广东省教育厅"
     assert version.division_code == "440000"
@@ -277,10 +289,11 @@ def test_a_row_that_crashes_mid_creation_leaves_no_half_item(
 ) -> None:
     original = gd_jsonl._create_version
 
-    def crash_on_second(item: ServiceItem, row: Any, **kwargs: Any) -> None:
-        original(item, row, **kwargs)  # the item, its version and materials are written …
+    def crash_on_second(item: ServiceItem, row: Any, **kwargs: Any) -> ItemVersion:
+        version = original(item, row, **kwargs)  # the item, its version and materials …
         if row.task_code == "C2":
-            raise RuntimeError("disk full")  # … and then the row fails
+            raise RuntimeError("disk full")  # … are written, and then the row fails
+        return version
 
     monkeypatch.setattr(gd_jsonl, "_create_version", crash_on_second)
     rows = [record(TASK_CODE=f"C{i}") for i in (1, 2, 3)]
@@ -293,6 +306,63 @@ def test_a_row_that_crashes_mid_creation_leaves_no_half_item(
     assert ItemVersion.objects.count() == 2
     assert Material.objects.count() == 4
     assert counts(import_audits()[0])["created_codes"] == ["C1", "C3"]
+
+
+# --- the quality gate ----------------------------------------------------------------------
+
+
+def test_a_record_that_breaks_a_quality_rule_stays_a_draft(tmp_path: Path) -> None:
+    rows = [record(TASK_CODE="Q1"), record(TASK_CODE="Q2", matter_type="行政许可")]
+
+    report = catalog_import_gd_jsonl(path=write(tmp_path, rows))
+
+    assert (report.created, report.failed) == (2, [])
+    assert report.held == [(2, "Q2", ("permit.faq", "permit.steps"))]
+    assert report.quality == {"permit.faq": 1, "permit.steps": 1}
+    statuses = dict(ItemVersion.objects.values_list("item__task_code", "status"))
+    assert statuses == {"Q1": ItemVersion.Status.PUBLISHED, "Q2": ItemVersion.Status.DRAFT}
+    draft = ItemVersion.objects.get(item__task_code="Q2")
+    assert (draft.published_at, draft.published_by) == (None, None)
+    [published] = AuditEntry.objects.filter(action="catalog.versions_publish_upstream")
+    assert published.reason == "广东省事项清单 items.jsonl 第 1–2 行"
+    assert published.after == {
+        "published": ["Q1 v1"],
+        "retired": [],
+        "held": {"Q2 v1": ["permit.faq", "permit.steps"]},
+    }
+    assert counts(import_audits()[0])["held_codes"] == ["Q2"]
+    text = "\n".join(report.summary_lines())
+    assert "以草稿保存、待补全后发布 / kept as drafts until completed: 1" in text
+    assert "1 × permit.faq" in text
+
+
+def test_reimport_updates_a_held_draft_in_place_and_publishes_it_once_it_passes(
+    tmp_path: Path,
+) -> None:
+    catalog_import_gd_jsonl(path=write(tmp_path, [record(matter_type="行政许可")]))
+    fixed = record(matter_type="公共服务", material_intro=["登记表"])
+
+    report = catalog_import_gd_jsonl(path=write(tmp_path, [fixed], name="v2.jsonl"))
+
+    assert (report.created, report.updated, report.held) == (0, 1, [])
+    version = ItemVersion.objects.get()  # the same draft, not a second version
+    assert (version.number, version.status) == (1, ItemVersion.Status.PUBLISHED)
+    assert version.item_type.name == "公共服务"
+    assert [m.name for m in version.materials.all()] == ["登记表"]
+
+
+def test_reimport_never_overwrites_a_version_under_review(tmp_path: Path) -> None:
+    catalog_import_gd_jsonl(path=write(tmp_path, [record(matter_type="行政许可")]))
+    ItemVersion.objects.update(status=ItemVersion.Status.REVIEW)  # an editor took it up
+
+    report = catalog_import_gd_jsonl(
+        path=write(tmp_path, [record(TASK_NAME="改名")], name="v2.jsonl")
+    )
+
+    code = record()["TASK_CODE"]
+    assert report.failed == [(1, f"事项 {code} 有待审核的版本，导入不覆盖编辑人员的工作")]
+    version = ItemVersion.objects.get()
+    assert (version.status, version.name) == (ItemVersion.Status.REVIEW, record()["TASK_NAME"])
 
 
 # --- updates and audit ---------------------------------------------------------------------

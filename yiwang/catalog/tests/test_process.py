@@ -466,7 +466,8 @@ def test_publication_stores_the_process_generated_from_the_final_steps():
     version = ItemVersionFactory()
     version_submit(actor=editor, version=version)
 
-    published = version_publish(actor=editor, version=version)
+    reviewer = staff_with_role(Role.CATALOG_ADMIN, department=DepartmentFactory())
+    published = version_publish(actor=reviewer, version=version)
 
     assert published.bpmn_xml == process_generate(published)
     names = [task for stage in run_to_completion(process_workflow(published)) for task in stage]

@@ -157,6 +157,8 @@ CASES: dict[str, tuple[Change, Change]] = {
         _legal_theme,
         _both(_legal_theme, _set(server_types=["自然人", "企业法人"])),
     ),
+    # a public service may need no materials: only a warning, and basic.materials stays quiet
+    "basic.materials_none": (_both(_no_materials, _public_service), _public_service),
     "permit.faq": (_no_faq, _both(_no_faq, _public_service)),
     "permit.steps": (
         _drop_step(ProcessStep.Kind.DELIVER),

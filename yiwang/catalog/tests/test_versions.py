@@ -47,6 +47,11 @@ def editor(db: Any) -> User:
 
 
 @pytest.fixture
+def reviewer(db: Any) -> User:
+    return staff_with_role(Role.CATALOG_ADMIN)
+
+
+@pytest.fixture
 def clerk(db: Any) -> User:
     return staff_with_role(Role.WINDOW_CLERK)
 
@@ -218,16 +223,17 @@ def test_every_transition_from_every_status(editor: User, name: str, status: str
         assert AuditEntry.objects.count() == before_audit
 
 
-def test_transition_timestamps_and_publisher(editor: User) -> None:
+def test_transition_timestamps_submitter_and_publisher(editor: User, reviewer: User) -> None:
     version = ItemVersionFactory()
 
     services.version_submit(actor=editor, version=version)
     version.refresh_from_db()
     assert version.submitted_at is not None
-    services.version_publish(actor=editor, version=version)
+    assert version.submitted_by == editor
+    services.version_publish(actor=reviewer, version=version)
     version.refresh_from_db()
     assert version.published_at is not None
-    assert version.published_by == editor
+    assert version.published_by == reviewer
     services.version_retire(actor=editor, version=version, reason="事项取消")
     version.refresh_from_db()
     assert version.retired_at is not None
@@ -248,6 +254,64 @@ def test_reject_needs_a_reason_and_records_it(editor: User) -> None:
 
 
 # --- publication ---------------------------------------------------------------------------
+
+
+def test_four_eyes_the_submitter_cannot_publish(editor: User, reviewer: User) -> None:
+    version = ItemVersionFactory()
+    services.version_submit(actor=editor, version=version)
+
+    with pytest.raises(Conflict) as exc:
+        services.version_publish(actor=editor, version=version)
+
+    assert exc.value.code == errors.SAME_PERSON
+    version.refresh_from_db()
+    assert version.status == Status.REVIEW
+    assert _audit("catalog.version_publish") == []
+    services.version_publish(actor=reviewer, version=version)
+    assert ItemVersion.objects.get(pk=version.pk).status == Status.PUBLISHED
+
+
+def test_upstream_publication_runs_the_quality_gate(editor: User) -> None:
+    passing = ItemVersionFactory()
+    failing = ItemVersionFactory()
+    failing.faqs.all().delete()
+    old = PublishedVersionFactory()
+    newer = ItemVersionFactory(item=old.item, number=2)
+
+    held = services.versions_publish_upstream(
+        actor=editor, versions=[passing, failing, newer], source="省级清单第 1–3 行"
+    )
+
+    assert {pk: [v.rule for v in found] for pk, found in held.items()} == {
+        failing.pk: ["permit.faq"]
+    }
+    for version in (passing, failing, newer, old):
+        version.refresh_from_db()
+    assert [v.status for v in (passing, failing, newer, old)] == [
+        Status.PUBLISHED,
+        Status.DRAFT,
+        Status.PUBLISHED,
+        Status.RETIRED,
+    ]
+    assert passing.published_by == editor
+    assert passing.bpmn_xml  # the process is frozen as on any publication
+    [entry] = _audit("catalog.versions_publish_upstream")
+    assert entry.reason == "省级清单第 1–3 行"
+    assert entry.after == {
+        "published": [f"{passing.item.task_code} v1", f"{newer.item.task_code} v2"],
+        "retired": [f"{old.item.task_code} v1"],
+        "held": {f"{failing.item.task_code} v1": ["permit.faq"]},
+    }
+
+
+def test_upstream_publication_only_takes_drafts(editor: User) -> None:
+    version = ItemVersionFactory(status=Status.REVIEW)
+
+    with pytest.raises(Conflict) as exc:
+        services.versions_publish_upstream(actor=editor, versions=[version], source="x")
+
+    assert exc.value.code == errors.INVALID_TRANSITION
+    assert _audit("catalog.versions_publish_upstream") == []
 
 
 def test_publish_retires_the_previous_published_version_in_the_same_transaction(
@@ -604,14 +668,14 @@ def test_new_draft_from_another_items_version_is_refused(editor: User) -> None:
     assert v1.item.versions.count() == 1
 
 
-def test_the_full_life_of_an_item(editor: User) -> None:
+def test_the_full_life_of_an_item(editor: User, reviewer: User) -> None:
     v1 = ItemVersionFactory()
     services.version_submit(actor=editor, version=v1)
-    services.version_publish(actor=editor, version=v1)
+    services.version_publish(actor=reviewer, version=v1)
     v2 = services.version_new_draft(actor=editor, item=v1.item)
     services.version_update(actor=editor, version=v2, name="改名后的事项")
     services.version_submit(actor=editor, version=v2)
-    services.version_publish(actor=editor, version=v2)
+    services.version_publish(actor=reviewer, version=v2)
 
     v1.refresh_from_db()
     v2.refresh_from_db()

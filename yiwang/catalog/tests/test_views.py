@@ -8,12 +8,14 @@ from collections.abc import Iterator
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils.safestring import mark_safe
+from lxml import etree
 
 from yiwang.accounts.models import Role
 from yiwang.accounts.tests.factories import DepartmentFactory, UserFactory, staff_with_role
-from yiwang.catalog import guide, views
+from yiwang.catalog import guide
+from yiwang.catalog.diagram import MAX_NODES
 from yiwang.catalog.models import Bundle, ItemVersion, Material, Theme, TimeUnit
+from yiwang.catalog.process import process_freeze
 from yiwang.catalog.search import search_index_reset
 from yiwang.catalog.tests.factories import (
     BundleFactory,
@@ -27,6 +29,7 @@ from yiwang.catalog.tests.factories import (
     SituationFactory,
     ThemeFactory,
 )
+from yiwang.catalog.tests.test_process_diagram import REVIEW_LOOP, chain
 
 pytestmark = pytest.mark.django_db
 
@@ -334,31 +337,67 @@ def test_guide_immediate_item_fees_and_external_link_out():
     assert "<strong>罚款</strong>：按处罚决定书" in html
 
 
-def test_guide_lists_the_steps_when_there_is_no_diagram(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(views, "process_picture", lambda version: None)
-    version = PublishedVersionFactory(children=False)
+def test_guide_lists_the_steps_when_the_process_cannot_be_drawn():
+    # A custom process larger than the picture's limit: the page lists the steps instead.
+    version = PublishedVersionFactory(
+        children=False, bpmn_xml=chain(MAX_NODES - 1), bpmn_custom=True
+    )
     ProcessStepFactory(version=version, name="受理", sort_order=1, time_limit=1)
     ProcessStepFactory(version=version, name="审查", sort_order=2, time_limit=3)
 
     html = Client().get(_guide_url(version)).content.decode()
 
+    assert "process-figure" not in html
+    assert "process-diagram" not in html
     assert '<ol id="process-steps" class="step-list">' in html
     assert "<li><strong>受理</strong>（1 个工作日）</li>" in html
     assert "<li><strong>审查</strong>（3 个工作日）</li>" in html
 
 
-def test_guide_draws_the_process_when_a_diagram_exists(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(
-        views, "process_picture", lambda version: mark_safe('<svg role="img"></svg>')
-    )
+def test_guide_draws_the_process_when_it_can_be_drawn():
     version = PublishedVersionFactory()
+    process_freeze(version)
 
     html = Client().get(_guide_url(version)).content.decode()
 
-    assert (
-        '<figure class="process-figure" aria-describedby="process-steps"><svg role="img">' in html
-    )
+    assert '<figure class="process-figure" aria-describedby="process-steps"><svg ' in html
+    assert 'role="img"' in html
+    assert "从申请开始，进入受理（1个工作日）；受理之后，进入审查（1个工作日）；" in html
     assert '<ol id="process-steps" class="step-list visually-hidden">' in html
+
+
+def test_guide_draws_a_custom_process_with_its_branch_loop_and_parallel_tasks():
+    version = PublishedVersionFactory(children=False, bpmn_xml=REVIEW_LOOP, bpmn_custom=True)
+
+    html = Client().get(_guide_url(version)).content.decode()
+
+    figure = re.search(r'<figure class="process-figure">(<svg .*?</svg>)</figure>', html, re.S)
+    assert figure is not None
+    svg = etree.fromstring(figure.group(1).encode("utf-8"))
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    names = svg.xpath("//svg:g/svg:title/text()", namespaces=ns)
+    assert names == [
+        "提交申请",
+        "受理",
+        "审查",
+        "通过？",
+        "决定",
+        "退回补正",
+        "并行分支或汇合",
+        "制证",
+        "通知申请人领取证照",
+        "并行分支或汇合",
+        "办结",
+    ]
+    shown = svg.xpath("//svg:text/text()", namespaces=ns)
+    for name in ("受理", "审查", "决定", "退回补正", "制证", "通过？", "是", "否"):
+        assert name in shown
+    assert svg.xpath("//svg:desc/text()", namespaces=ns)[0].startswith(
+        "从提交申请开始，进入受理；受理之后，进入审查（3个工作日）；审查之后，判断“通过？”"
+    )
+    # no steps of its own: nothing visually hidden, nor the generic sentence
+    assert "process-steps" not in html
+    assert "提交申请 → 受理" not in html
 
 
 def test_guide_query_count_does_not_grow_with_materials(django_assert_max_num_queries):
