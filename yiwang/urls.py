@@ -16,6 +16,7 @@ urlpatterns = [
     path("services/", include("yiwang.catalog.urls")),
     path("accounts/", include("yiwang.accounts.urls")),
     path("console/", include("yiwang.console.urls")),
+    path("notifications/", include("yiwang.notifications.urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]

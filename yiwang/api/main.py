@@ -17,7 +17,7 @@ from ninja import NinjaAPI, Swagger
 
 from yiwang.api.auth import DEFAULT_AUTH
 from yiwang.api.errors import install_problem_handlers
-from yiwang.api.v1 import catalog, delegations, departments, me, platform
+from yiwang.api.v1 import catalog, delegations, departments, me, notifications, platform
 
 api = NinjaAPI(
     title="yiwang API",
@@ -40,3 +40,4 @@ api.add_router("/v1/", me.router)
 api.add_router("/v1/", departments.router)
 api.add_router("/v1/", delegations.router)
 api.add_router("/v1/", catalog.router)
+api.add_router("/v1/", notifications.router)

@@ -51,6 +51,17 @@ def mask_uscc(value: str | None) -> str:
     return _mask(value, head=4, tail=4, full=18)
 
 
+def mask_email(value: str | None) -> str:
+    """``zhangsan@example.com`` → ``z*******@example.com``: the domain is shown (it tells which
+    mailbox provider), the local part keeps its first character only. A value without ``@`` is
+    masked like any short value."""
+    text = value or ""
+    local, at, domain = text.rpartition("@")
+    if not at:
+        return _mask(text, head=1, tail=0, full=2)
+    return _mask(local, head=1, tail=0, full=2) + at + domain
+
+
 def mask_name(value: str | None) -> str:
     """``张三`` → ``张*``, ``欧阳娜娜`` → ``欧阳**``; a single character is hidden whole."""
     text = (value or "").strip()

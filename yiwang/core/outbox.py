@@ -15,6 +15,11 @@ share the queue without sending a message twice at the same time; SQLite seriali
 and needs no locking. A failing handler's database writes are rolled back (savepoint), the
 error is recorded, and the message waits 2^attempts minutes before the next try; after
 ``MAX_ATTEMPTS`` it is marked failed. A topic with no handler fails at once.
+
+Because a failing handler's writes roll back, a handler that mirrors delivery on a row of its
+own app (an SMS's status, say) registers ``on_failure`` as well: it is called after each failed
+attempt, in the delivery transaction, once the message's bookkeeping (``attempts``,
+``last_error``, and ``status`` "failed" after the last attempt) is saved, and its writes stay.
 """
 
 from __future__ import annotations
@@ -36,8 +41,10 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 OutboxHandler = Callable[[OutboxMessage], None]
+OutboxFailureHook = Callable[[OutboxMessage], None]
 
 _handlers: dict[str, OutboxHandler] = {}
+_failure_hooks: dict[str, OutboxFailureHook] = {}
 
 
 class OutboxOutsideTransaction(RuntimeError):
@@ -45,8 +52,11 @@ class OutboxOutsideTransaction(RuntimeError):
     change."""
 
 
-def outbox_handler(topic: str) -> Callable[[OutboxHandler], OutboxHandler]:
-    """Register the function that delivers messages of ``topic`` (one handler per topic)."""
+def outbox_handler(
+    topic: str, *, on_failure: OutboxFailureHook | None = None
+) -> Callable[[OutboxHandler], OutboxHandler]:
+    """Register the function that delivers messages of ``topic`` (one handler per topic), and
+    optionally the hook that records each failed attempt (see the module docstring)."""
 
     def register(handler: OutboxHandler) -> OutboxHandler:
         existing = _handlers.get(topic)
@@ -54,6 +64,8 @@ def outbox_handler(topic: str) -> Callable[[OutboxHandler], OutboxHandler]:
             name = f"{existing.__module__}.{existing.__qualname__}"
             raise ValueError(f"outbox topic {topic!r} already has a handler: {name}")
         _handlers[topic] = handler
+        if on_failure is not None:
+            _failure_hooks[topic] = on_failure
         return handler
 
     return register
@@ -142,6 +154,7 @@ def _deliver_one(message: OutboxMessage, now: dt.datetime) -> bool:
             message.attempts,
             exc_info=True,
         )
+        _run_failure_hook(message)
         return False
     message.status = OutboxMessage.Status.SENT
     message.attempts += 1
@@ -149,6 +162,18 @@ def _deliver_one(message: OutboxMessage, now: dt.datetime) -> bool:
     message.last_error = ""
     message.save(update_fields=["status", "attempts", "sent_at", "last_error"])
     return True
+
+
+def _run_failure_hook(message: OutboxMessage) -> None:
+    hook = _failure_hooks.get(message.topic)
+    if hook is None:
+        return
+    try:
+        with transaction.atomic():
+            hook(message)
+    except Exception:
+        # The bookkeeping above must survive a broken hook: the retry still happens.
+        logger.exception("outbox %s (%s): the failure hook failed", message.id, message.topic)
 
 
 def outbox_deliver(*, limit: int = 100) -> int:

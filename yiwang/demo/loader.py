@@ -10,8 +10,15 @@ def demo_load() -> list[tuple[str, str]]:
     from yiwang.accounts.demo import accounts_demo_load
     from yiwang.accounts.models import User
     from yiwang.catalog.demo import catalog_demo_load
+    from yiwang.notifications.demo import notifications_demo_load
 
     accounts = accounts_demo_load(password=DEMO_PASSWORD)
-    # The catalog demo is entered by the demo catalog administrator, as a real one would be.
-    catalog_demo_load(actor=User.objects.get(username="demo-catalog"))
+    # The catalog demo is entered by the demo catalog administrator and published by a second
+    # one, as real ones would (four eyes).
+    catalog_demo_load(
+        actor=User.objects.get(username="demo-catalog"),
+        reviewer=User.objects.get(username="demo-reviewer"),
+    )
+    # A few notifications for demo-citizen's 我的消息 and the staff outbox page.
+    notifications_demo_load()
     return accounts

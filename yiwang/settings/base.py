@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "yiwang.core",
     "yiwang.accounts",
     "yiwang.catalog",
+    "yiwang.notifications",
+    "yiwang.evaluation",
+    "yiwang.applications",
     "yiwang.portal",
     "yiwang.console",
     "yiwang.api",
@@ -243,3 +246,25 @@ YIWANG_OFFICE_HOURS = [
     if span.strip()
 ]
 YIWANG_CITY_DIVISION_CODE = os.environ.get("YIWANG_CITY_DIVISION_CODE", "341500")
+
+# Notifications (yiwang.notifications): in-app always; SMS and email through the provider named
+# here. "record" sends nothing and keeps what would be sent on the staff outbox page.
+YIWANG_SMS_PROVIDER = os.environ.get("YIWANG_SMS_PROVIDER", "record")  # record | http
+YIWANG_SMS_URL = os.environ.get("YIWANG_SMS_URL", "")
+YIWANG_SMS_TOKEN = os.environ.get("YIWANG_SMS_TOKEN", "")
+YIWANG_SMS_TIMEOUT = float(os.environ.get("YIWANG_SMS_TIMEOUT", "10"))
+YIWANG_SMS_SIGNATURE = os.environ.get("YIWANG_SMS_SIGNATURE", "六安市一网通办")
+YIWANG_EMAIL_PROVIDER = os.environ.get("YIWANG_EMAIL_PROVIDER", "record")  # record | email
+# The platform's public address, for full links in SMS and email ("" leaves them out).
+YIWANG_SITE_URL = os.environ.get("YIWANG_SITE_URL", "").rstrip("/")
+EMAIL_BACKEND = os.environ.get(
+    "YIWANG_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("YIWANG_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("YIWANG_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("YIWANG_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("YIWANG_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("YIWANG_EMAIL_USE_TLS", "") == "1"
+EMAIL_USE_SSL = os.environ.get("YIWANG_EMAIL_USE_SSL", "") == "1"
+EMAIL_TIMEOUT = float(os.environ.get("YIWANG_EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("YIWANG_EMAIL_FROM", "noreply@localhost")

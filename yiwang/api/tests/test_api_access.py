@@ -28,6 +28,7 @@ from yiwang.api.main import api
 from yiwang.api.tests.conftest import personal_token, signed_in
 from yiwang.catalog.models import Bundle
 from yiwang.catalog.tests.factories import BundleFactory, PublishedVersionFactory
+from yiwang.notifications.tests.factories import NotificationFactory
 
 # Operations anyone may call, signed in or not. Adding one here is an access decision.
 PUBLIC = {
@@ -158,6 +159,9 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "catalog_guide": ("GET", "/v1/catalog/items/{task_code}/guide"),
     "catalog_bundles": ("GET", "/v1/catalog/bundles"),
     "catalog_bundle": ("GET", "/v1/catalog/bundles/{code}"),
+    "notification_list": ("GET", "/v1/me/notifications"),
+    "notification_read": ("POST", "/v1/me/notifications/{notification_id}/read"),
+    "notification_read_all": ("POST", "/v1/me/notifications/read-all"),
 }
 ANY = dict.fromkeys(PRINCIPALS, 200)
 UNAUTH = {"anonymous": 401, "bearer_expired": 401, "bearer_revoked": 401, "bearer_garbage": 401}
@@ -165,6 +169,9 @@ UNAUTH = {"anonymous": 401, "bearer_expired": 401, "bearer_revoked": 401, "beare
 SESSION_STAFF = {**UNAUTH, "citizen": 403, "bearer_valid": 401}
 # Delegation is between residents: staff (by session or by their token) get 403.
 APPLICANTS = {**UNAUTH, "staff": 403, "bearer_valid": 403}
+# Everyone signed in has an inbox; the notification read below is the citizen's, so anyone else
+# learns nothing about it (404).
+SIGNED_IN = {**UNAUTH, "citizen": 200, "staff": 200, "bearer_valid": 200}
 MATRIX: dict[str, dict[str, int]] = {
     "health": ANY,
     "departments": ANY,
@@ -180,6 +187,9 @@ MATRIX: dict[str, dict[str, int]] = {
     "catalog_guide": ANY,
     "catalog_bundles": ANY,
     "catalog_bundle": ANY,
+    "notification_list": SIGNED_IN,
+    "notification_read": {**UNAUTH, "citizen": 200, "staff": 404, "bearer_valid": 404},
+    "notification_read_all": SIGNED_IN,
 }
 
 
@@ -202,11 +212,14 @@ def test_authorization_matrix(request, staff: User, citizen: User, endpoint: str
     # and a published item and bundle, which the catalog operations read
     published = PublishedVersionFactory.create()
     bundle = BundleFactory.create(status=Bundle.Status.PUBLISHED)
+    # and an unread notification of the citizen, which the notification operations target
+    own = NotificationFactory.create(recipient=citizen)
     url = "/api" + path.format(
         token_id=target.pk,
         public_id=given.public_id,
         task_code=published.item.task_code,
         code=bundle.code,
+        notification_id=own.public_id,
     )
     body: dict[str, Any] = {"name": "laptop"}
     if endpoint == "delegation_create":
@@ -223,7 +236,7 @@ def test_authorization_matrix(request, staff: User, citizen: User, endpoint: str
     if expected >= 400:
         assert response["Content-Type"] == "application/problem+json"
         assert response.json()["status"] == expected
-        code = {401: "core.unauthenticated", 403: "core.forbidden"}[expected]
+        code = {401: "core.unauthenticated", 403: "core.forbidden", 404: "core.not_found"}[expected]
         assert response.json()["code"] == code
     # and nothing was created or revoked by a refused request
     created = 1 if (endpoint, expected) == ("token_create", 201) else 0
@@ -234,6 +247,9 @@ def test_authorization_matrix(request, staff: User, citizen: User, endpoint: str
     assert Delegation.objects.count() == 1 + granted
     given.refresh_from_db()
     assert (given.revoked_at is not None) == ((endpoint, expected) == ("delegation_revoke", 204))
+    own.refresh_from_db()
+    marked = {("notification_read", "citizen"), ("notification_read_all", "citizen")}
+    assert (own.read_at is not None) == ((endpoint, principal) in marked)
 
 
 def test_a_session_post_without_the_csrf_token_is_refused_and_changes_nothing(staff: User):

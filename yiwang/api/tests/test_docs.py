@@ -49,6 +49,9 @@ def test_openapi_schema_lists_the_v1_operations_and_both_auth_schemes(db: None):
         "/api/v1/catalog/items/{task_code}/guide",
         "/api/v1/catalog/bundles",
         "/api/v1/catalog/bundles/{code}",
+        "/api/v1/me/notifications",
+        "/api/v1/me/notifications/read-all",
+        "/api/v1/me/notifications/{notification_id}/read",
     }
     schemes = schema["components"]["securitySchemes"]
     assert schemes["BearerToken"] == {"type": "http", "scheme": "bearer"}

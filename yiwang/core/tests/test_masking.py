@@ -7,7 +7,14 @@ from django.template import Context, Template
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yiwang.core.masking import MASK, mask_id_number, mask_name, mask_phone, mask_uscc
+from yiwang.core.masking import (
+    MASK,
+    mask_email,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+    mask_uscc,
+)
 
 
 @pytest.mark.parametrize(
@@ -103,3 +110,29 @@ def test_names_reveal_at_most_the_surname_and_never_the_whole_name(value):
     stripped = value.strip()
     shown = _shown(stripped, masked)
     assert shown <= min(2, max(len(stripped) - 1, 0))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("zhangsan@example.com", "z*******@example.com"),
+        ("ab@163.com", "a*@163.com"),
+        ("a@163.com", "*@163.com"),
+        ("first@second@x.cn", "f***********@x.cn"),  # the last @ separates the domain
+        ("not-an-address", "n*************"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_email_shows_the_first_character_and_the_domain(value, expected):
+    assert mask_email(value) == expected
+
+
+@given(value=TEXT)
+def test_email_never_reveals_more_than_one_character_before_the_domain(value):
+    masked = mask_email(value)
+    local, at, _ = value.rpartition("@")
+    head = local if at else value
+    assert len(masked) == len(value)
+    assert masked.endswith(value[len(head) :])
+    assert sum(ch != MASK for ch in masked[: len(head)]) <= min(1, len(head) // 2)

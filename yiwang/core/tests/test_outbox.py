@@ -211,3 +211,58 @@ def test_admin_notice_is_logged(caplog):
 
     assert "2027 年节假日安排尚未载入 请录入" in caplog.text
     assert OutboxMessage.objects.get().status == "sent"
+
+
+failures_seen: list[tuple[int, str, str]] = []
+
+
+def _record_failure(message: OutboxMessage) -> None:
+    failures_seen.append((message.attempts, message.status, message.last_error))
+    # a write of the hook survives, unlike the failing handler's own
+    OutboxMessage.objects.create(topic="test.hook_wrote", available_at=timezone.now())
+
+
+@outbox_handler("test.broken_with_hook", on_failure=_record_failure)
+def _deliver_broken_with_hook(message: OutboxMessage) -> None:
+    OutboxMessage.objects.create(topic="test.side", available_at=timezone.now())
+    raise ConnectionError("邮件服务器拒绝连接")
+
+
+def test_a_failure_hook_sees_every_failed_attempt_and_keeps_its_writes():
+    failures_seen.clear()
+    message = _enqueue("test.broken_with_hook")
+    for _ in range(MAX_ATTEMPTS):
+        OutboxMessage.objects.filter(id=message.id).update(available_at=timezone.now())
+        outbox_deliver()
+
+    error = "ConnectionError: 邮件服务器拒绝连接"
+    assert failures_seen == [
+        *((attempt, "pending", error) for attempt in range(1, MAX_ATTEMPTS)),
+        (MAX_ATTEMPTS, "failed", error),
+    ]
+    assert OutboxMessage.objects.filter(topic="test.hook_wrote").count() == MAX_ATTEMPTS
+    assert not OutboxMessage.objects.filter(topic="test.side").exists()
+
+
+def _broken_hook(message: OutboxMessage) -> None:
+    raise RuntimeError("hook bug")
+
+
+@outbox_handler("test.broken_hook", on_failure=_broken_hook)
+def _deliver_with_broken_hook(message: OutboxMessage) -> None:
+    raise ConnectionError("down")
+
+
+def test_a_broken_failure_hook_does_not_lose_the_retry(caplog):
+    message = _enqueue("test.broken_hook")
+
+    with caplog.at_level(logging.ERROR, logger="yiwang.core.outbox"):
+        assert outbox_deliver() == 0
+
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.last_error) == (
+        "pending",
+        1,
+        "ConnectionError: down",
+    )
+    assert "the failure hook failed" in caplog.text

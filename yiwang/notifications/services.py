@@ -1,0 +1,302 @@
+"""Writes of the notifications app.
+
+``notify`` is the one door other apps use: "tell this person that this happened". It always
+creates the in-app notification, and for each requested channel where the person has an
+address (mobile number for ``sms``, email for ``email``) an ``OutboundMessage`` whose delivery
+goes through the core outbox. It runs inside the caller's transaction (and refuses to run
+outside one), so a change that rolls back leaves no notification and sends nothing; one that
+commits is delivered after the commit, retried with back-off by the outbox on failure.
+
+Audit: ``notify`` writes one audit row (event, title, channels and masked addresses: what the
+person was told and where), in the caller's transaction. Marking messages read is the
+person's own reading state, like a token's "last used": it is not audited. Staff reading the
+outbox of other people's messages is (``outbound_messages_read_log``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from yiwang.accounts.models import User
+from yiwang.accounts.selectors import delegation_list
+from yiwang.core.audit import audit_record
+from yiwang.core.errors import NotFound, PermissionDenied, ValidationError
+from yiwang.core.masking import mask_email, mask_name, mask_phone
+from yiwang.core.outbox import outbox_enqueue
+from yiwang.notifications import errors
+from yiwang.notifications.models import Notification, OutboundMessage
+from yiwang.notifications.providers import DeliveryFailed, provider_configured, provider_for
+
+OUTBOUND_TOPIC = "notifications.outbound"
+SYSTEM_ACTOR = "system:notifications"
+
+EVENT_RE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
+EVENT_MAX = 100
+TITLE_MAX = 200
+BODY_MAX = 2000
+LINK_MAX = 500
+# Mainland mobile numbers inside an error text (a gateway may echo the number it refused).
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+class NotifyOutsideTransaction(RuntimeError):
+    """``notify`` was called in autocommit mode: the message could outlive a failed change."""
+
+
+# --- notify --------------------------------------------------------------------------------
+
+
+def _check_text(*, event: str, title: str, body: str, link: str) -> tuple[str, str, str, str]:
+    if len(event) > EVENT_MAX or not EVENT_RE.fullmatch(event):
+        raise ValidationError(
+            errors.EVENT_INVALID,
+            _("事件代码应为小写的“应用.事件”形式，例如 application.accepted。"),
+        )
+    title = title.strip()
+    if not title or len(title) > TITLE_MAX:
+        raise ValidationError(
+            errors.TITLE_INVALID, _("消息标题不能为空，且不超过 %(n)d 个字。") % {"n": TITLE_MAX}
+        )
+    body = body.strip()
+    if len(body) > BODY_MAX:
+        raise ValidationError(
+            errors.BODY_INVALID, _("消息内容不能超过 %(n)d 个字。") % {"n": BODY_MAX}
+        )
+    link = link.strip()
+    if link and (
+        len(link) > LINK_MAX
+        or not link.startswith("/")
+        or not url_has_allowed_host_and_scheme(link, allowed_hosts=set())
+    ):
+        raise ValidationError(
+            errors.LINK_INVALID, _("消息链接必须是本站的相对地址，以 / 开头，例如 /accounts/me/。")
+        )
+    return event, title, body, link
+
+
+def _check_channels(channels: Collection[str]) -> list[str]:
+    if isinstance(channels, str):
+        raise TypeError("channels must be a collection of channel names, not one string")
+    wanted: list[str] = []
+    for channel in channels:
+        if channel not in OutboundMessage.Channel.values:
+            raise ValidationError(
+                errors.CHANNEL_UNKNOWN,
+                _("未知的通知渠道：%(c)s（可选：sms、email）") % {"c": channel},
+            )
+        if channel not in wanted:
+            wanted.append(channel)
+    return wanted
+
+
+def _check_principal(recipient: User, principal: User) -> None:
+    if principal.pk == recipient.pk:
+        raise ValidationError(errors.PRINCIPAL_SELF, _("被代办人不能是消息的接收人本人。"))
+    active = delegation_list(user=recipient, role="held", status="active")
+    if not active.filter(principal=principal).exists():
+        raise PermissionDenied(
+            errors.NO_DELEGATION,
+            _("接收人没有获得该群众的有效代办授权，不能接收其事务的消息。"),
+        )
+
+
+def _address(recipient: User, channel: str) -> tuple[str, str]:
+    """The address of ``recipient`` on ``channel`` and its masked form ("" when none)."""
+    if channel == OutboundMessage.Channel.SMS:
+        phone = recipient.phone or ""
+        return phone, mask_phone(phone)
+    email = (recipient.email or "").strip()
+    return email, mask_email(email)
+
+
+def _outbound_text(*, channel: str, title: str, body: str, link: str) -> str:
+    """What the SMS or email says: the SMS carries the registered signature (【…】) that
+    Chinese carriers require; both end with the full link when YIWANG_SITE_URL is set."""
+    site_url = str(settings.YIWANG_SITE_URL).rstrip("/")
+    more = gettext("详情：%(url)s") % {"url": site_url + link} if site_url and link else ""
+    if channel == OutboundMessage.Channel.SMS:
+        text = f"【{settings.YIWANG_SMS_SIGNATURE}】{title}"
+        if body:
+            text += f"：{body}"
+        return f"{text} {more}" if more else text
+    return "\n\n".join(part for part in (body or title, more) if part)
+
+
+def notify(
+    *,
+    recipient: User,
+    event: str,
+    title: str,
+    body: str,
+    link: str = "",
+    channels: Collection[str] = ("sms",),
+    actor: Any = None,
+    principal: User | None = None,
+) -> Notification:
+    """Tell ``recipient`` that ``event`` happened: in-app always, and by each of ``channels``
+    (``"sms"``, ``"email"``) where the person has an address. ``principal`` names the person
+    the recipient acts for under an active delegation, when the news is about their affairs.
+    ``actor`` is who caused it (a user, or a system label such as ``"system:timer"``).
+
+    Must run inside the caller's transaction (NotifyOutsideTransaction otherwise): SMS and
+    email are sent only after that transaction commits, and never if it rolls back."""
+    if not connection.in_atomic_block:
+        raise NotifyOutsideTransaction(
+            "notify must run inside the transaction of the change that causes it"
+        )
+    event, title, body, link = _check_text(event=event, title=title, body=body, link=link)
+    wanted = _check_channels(channels)
+    if principal is not None:
+        _check_principal(recipient, principal)
+    with transaction.atomic():  # a savepoint: a failure here leaves the caller's work intact
+        notification = Notification.objects.create(
+            recipient=recipient,
+            principal=principal,
+            event=event,
+            title=title,
+            body=body,
+            link=link,
+        )
+        queued: list[dict[str, str]] = []
+        for channel in wanted:
+            address, masked = _address(recipient, channel)
+            if not address:
+                continue
+            outbound = OutboundMessage.objects.create(
+                notification=notification,
+                channel=channel,
+                recipient=recipient,
+                address=address,
+                address_masked=masked,
+                subject=title,
+                body=_outbound_text(channel=channel, title=title, body=body, link=link),
+                event=event,
+                provider=provider_configured(channel),
+            )
+            # Only the row id travels in the outbox payload: no address, no text.
+            outbox_enqueue(topic=OUTBOUND_TOPIC, payload={"outbound_id": outbound.pk})
+            queued.append({"channel": channel, "address": masked})
+        audit_record(
+            actor=SYSTEM_ACTOR if actor is None else actor,
+            action="notifications.notify",
+            obj=notification,
+            on_behalf_of=principal,
+            after={
+                "recipient_id": recipient.pk,
+                "recipient": mask_name(recipient.real_name),
+                "event": event,
+                "title": title,
+                "link": link,
+                "outbound": queued,
+            },
+        )
+    return notification
+
+
+# --- reading state -------------------------------------------------------------------------
+
+
+def _not_found() -> NotFound:
+    return NotFound("core.not_found", _("找不到该消息，或您无权查看。"))
+
+
+@transaction.atomic
+def notification_mark_read(*, user: User, notification: Notification) -> Notification:
+    """Mark one of ``user``'s notifications read (again: no change, the first time stays)."""
+    if notification.recipient_id != user.pk:
+        raise _not_found()
+    if notification.read_at is None:
+        now = timezone.now()
+        changed = Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=now
+        )
+        if changed:
+            notification.read_at = now
+        else:  # read meanwhile in another tab: keep that time
+            notification.refresh_from_db(fields=["read_at"])
+    return notification
+
+
+@transaction.atomic
+def notifications_mark_all_read(*, user: User) -> int:
+    """Mark every unread notification of ``user`` read; returns how many changed."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+# --- delivery (called by the outbox handler in yiwang.notifications.tasks) ------------------
+
+
+def _scrub(text: str, message: OutboundMessage) -> str:
+    """``text`` with the message's address (and any mobile number) masked: errors are shown
+    to staff and kept in the core outbox."""
+    if message.address:
+        text = re.sub(re.escape(message.address), message.address_masked, text, flags=re.I)
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)
+
+
+def outbound_message_deliver(*, outbound_id: int, attempt: int) -> None:
+    """Hand one pending message to its channel's provider (attempt number ``attempt``).
+    Raises on failure, so that the outbox rolls back and retries; a message already
+    delivered or gone is left alone (delivery is at least once)."""
+    outbound = OutboundMessage.objects.select_for_update().filter(pk=outbound_id).first()
+    if outbound is None or outbound.status != OutboundMessage.Status.PENDING:
+        return
+    provider = provider_for(outbound.channel)
+    try:
+        provider.send(outbound)
+    except Exception as exc:
+        text = str(exc) if isinstance(exc, DeliveryFailed) else f"{type(exc).__name__}: {exc}"
+        raise DeliveryFailed(_scrub(text, outbound)) from exc
+    outbound.status = provider.delivered_status
+    outbound.provider = provider.name
+    outbound.attempts = attempt
+    outbound.sent_at = timezone.now()
+    outbound.last_error = ""
+    outbound.save(update_fields=["status", "provider", "attempts", "sent_at", "last_error"])
+
+
+def outbound_message_record_failure(
+    *, outbound_id: int, attempts: int, error: str, final: bool
+) -> None:
+    """Mirror a failed attempt on the message: still pending (the outbox retries), or failed
+    after the last attempt, with the error kept either way."""
+    outbound = OutboundMessage.objects.select_for_update().filter(pk=outbound_id).first()
+    if outbound is None or outbound.status != OutboundMessage.Status.PENDING:
+        return
+    outbound.attempts = attempts
+    outbound.last_error = _scrub(error, outbound)[:2000]
+    outbound.provider = provider_configured(outbound.channel)
+    if final:
+        outbound.status = OutboundMessage.Status.FAILED
+    outbound.save(update_fields=["attempts", "last_error", "provider", "status"])
+
+
+@transaction.atomic
+def outbound_messages_read_log(
+    *, actor: User, messages: Sequence[OutboundMessage], purpose: str
+) -> None:
+    """Staff read other people's messages on the outbox page: one audit row per page shown,
+    naming the messages and whose they are."""
+    if not messages:
+        return
+    audit_record(
+        actor=actor,
+        action="notifications.outbox_read",
+        object_type="notifications.outboundmessage",
+        reason=purpose,
+        after={
+            "messages": [str(m.public_id) for m in messages],
+            "recipient_ids": sorted({m.recipient_id for m in messages}),
+        },
+    )
