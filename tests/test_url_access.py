@@ -38,3 +38,4 @@ def test_the_walk_sees_the_routes_it_checks():
     routes = {route for route, _ in _walk(get_resolver().url_patterns)}
     assert "" in routes
     assert "accounts/login/" in routes
+    assert "evaluation/<uuid:public_id>/" in routes

@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("yiwang.accounts.urls")),
     path("console/", include("yiwang.console.urls")),
     path("notifications/", include("yiwang.notifications.urls")),
+    path("evaluation/", include("yiwang.evaluation.urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]

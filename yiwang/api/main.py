@@ -17,7 +17,16 @@ from ninja import NinjaAPI, Swagger
 
 from yiwang.api.auth import DEFAULT_AUTH
 from yiwang.api.errors import install_problem_handlers
-from yiwang.api.v1 import catalog, delegations, departments, me, notifications, platform
+from yiwang.api.v1 import (
+    applications,
+    catalog,
+    delegations,
+    departments,
+    evaluation,
+    me,
+    notifications,
+    platform,
+)
 
 api = NinjaAPI(
     title="yiwang API",
@@ -41,3 +50,5 @@ api.add_router("/v1/", departments.router)
 api.add_router("/v1/", delegations.router)
 api.add_router("/v1/", catalog.router)
 api.add_router("/v1/", notifications.router)
+api.add_router("/v1/", applications.router)
+api.add_router("/v1/", evaluation.router)

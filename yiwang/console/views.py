@@ -106,6 +106,14 @@ def _role_links(role: str) -> list[ConsoleLink]:
             (_("管理后台"), "admin:index"),
             (_("工作日历"), "admin:core_calendarday_changelist"),
         ]
+    # 好差评 (yiwang.evaluation): the desk of bad reviews, and the statistics for supervisors.
+    if role in ("window_clerk", "approver", "handling_unit"):
+        wanted.append((_("差评整改"), "evaluation:rectifications"))
+    elif role == "supervisor":
+        wanted += [
+            (_("好差评统计"), "evaluation:stats"),
+            (_("差评整改"), "evaluation:rectifications"),
+        ]
     return [link for label, name in wanted if (link := _admin_link(label, name)) is not None]
 
 

@@ -21,4 +21,8 @@ def demo_load() -> list[tuple[str, str]]:
     )
     # A few notifications for demo-citizen's 我的消息 and the staff outbox page.
     notifications_demo_load()
+    # 好差评: a waiting invitation, ratings at every level, rectifications open and closed.
+    from yiwang.evaluation.demo import evaluation_demo_load
+
+    evaluation_demo_load()
     return accounts

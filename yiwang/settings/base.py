@@ -194,6 +194,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "yiwang.core.tasks.calendar_next_year_check",
         "schedule": crontab(minute=0, hour=9, month_of_year="11,12"),
     },
+    "evaluation-rectifications-escalate": {
+        "task": "yiwang.evaluation.tasks.rectifications_escalate",
+        "schedule": crontab(minute=5),
+    },
 }
 
 # Field encryption (personal data at rest). See docs/operator-guide.md.
@@ -268,3 +272,8 @@ EMAIL_USE_TLS = os.environ.get("YIWANG_EMAIL_USE_TLS", "") == "1"
 EMAIL_USE_SSL = os.environ.get("YIWANG_EMAIL_USE_SSL", "") == "1"
 EMAIL_TIMEOUT = float(os.environ.get("YIWANG_EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("YIWANG_EMAIL_FROM", "noreply@localhost")
+
+# 好差评 (yiwang.evaluation): working days a department has to answer a bad review (差评整改).
+YIWANG_RECTIFICATION_DAYS = int(os.environ.get("YIWANG_RECTIFICATION_DAYS", "5"))
+if YIWANG_RECTIFICATION_DAYS < 1:
+    raise ImproperlyConfigured("YIWANG_RECTIFICATION_DAYS must be a whole number of days >= 1")

@@ -37,7 +37,7 @@ def personal_token(user: User, *, name: str = "ci") -> tuple[ApiToken, str]:
 
 @pytest.fixture
 def citizen(db: None) -> User:
-    number = make_id_number(19, birth="19850101")
+    number = make_id_number(19, birth="19850102")  # UserFactory uses 19850101
     user: User = UserFactory.create(
         real_name="张三丰",
         id_number=number,

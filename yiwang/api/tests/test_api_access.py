@@ -7,6 +7,7 @@ reviewed decision (GOV.UK Notify's test_route_authentication, for ninja).
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -26,8 +27,11 @@ from yiwang.api.auth import DEFAULT_AUTH
 from yiwang.api.errors import api_not_found
 from yiwang.api.main import api
 from yiwang.api.tests.conftest import personal_token, signed_in
+from yiwang.applications.tests.factories import PNG, ApplicationFactory, TaskFactory
 from yiwang.catalog.models import Bundle
 from yiwang.catalog.tests.factories import BundleFactory, PublishedVersionFactory
+from yiwang.evaluation.models import Rating, Rectification
+from yiwang.evaluation.tests.factories import InvitationFactory, RectificationFactory
 from yiwang.notifications.tests.factories import NotificationFactory
 
 # Operations anyone may call, signed in or not. Adding one here is an access decision.
@@ -40,6 +44,8 @@ PUBLIC = {
     ("GET", "/v1/catalog/items/{task_code}/guide"),
     ("GET", "/v1/catalog/bundles"),
     ("GET", "/v1/catalog/bundles/{code}"),
+    # 办件进度查询: number + last four digits of the phone, rate-limited, nothing personal
+    ("GET", "/v1/progress"),
 }
 # Non-operation views under /api/: the schema and the docs are public (they describe the
 # operations and hold no data), unknown paths answer 404.
@@ -162,6 +168,38 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "notification_list": ("GET", "/v1/me/notifications"),
     "notification_read": ("POST", "/v1/me/notifications/{notification_id}/read"),
     "notification_read_all": ("POST", "/v1/me/notifications/read-all"),
+    "application_create": ("POST", "/v1/applications"),
+    "application_list": ("GET", "/v1/applications"),
+    "application_detail": ("GET", "/v1/applications/{application_id}"),
+    "application_withdraw": ("POST", "/v1/applications/{application_id}/withdraw"),
+    "application_supplement": ("POST", "/v1/applications/{application_id}/supplement"),
+    "staff_queue": ("GET", "/v1/staff/applications/queue"),
+    "staff_application": ("GET", "/v1/staff/applications/{application_id}"),
+    "staff_accept": ("POST", "/v1/staff/applications/{application_id}/accept"),
+    "staff_refuse": ("POST", "/v1/staff/applications/{application_id}/refuse"),
+    "staff_request_supplement": (
+        "POST",
+        "/v1/staff/applications/{application_id}/request-supplement",
+    ),
+    "staff_conclude": ("POST", "/v1/staff/applications/{application_id}/conclude"),
+    "staff_issue": ("POST", "/v1/staff/applications/{application_id}/issue"),
+    "staff_tasks": ("GET", "/v1/staff/tasks"),
+    "task_claim": ("POST", "/v1/staff/tasks/{task_id}/claim"),
+    "task_complete": ("POST", "/v1/staff/tasks/{task_id}/complete"),
+    "task_return": ("POST", "/v1/staff/tasks/{task_id}/return"),
+    "special_start": ("POST", "/v1/staff/tasks/{task_id}/special-procedure"),
+    "special_end": ("POST", "/v1/staff/tasks/{task_id}/special-procedure/end"),
+    "progress": ("GET", "/v1/progress"),
+    "rating_invitations": ("GET", "/v1/me/rating-invitations"),
+    "rating_submit": ("POST", "/v1/me/rating-invitations/{invitation_id}/rating"),
+    "rectification_list": ("GET", "/v1/evaluation/rectifications"),
+    "rectification_reply": ("POST", "/v1/evaluation/rectifications/{rectification_id}/reply"),
+    "rectification_follow_up": (
+        "POST",
+        "/v1/evaluation/rectifications/{rectification_id}/follow-up",
+    ),
+    "rating_stats_departments": ("GET", "/v1/evaluation/stats/departments"),
+    "rating_stats_items": ("GET", "/v1/evaluation/stats/items"),
 }
 ANY = dict.fromkeys(PRINCIPALS, 200)
 UNAUTH = {"anonymous": 401, "bearer_expired": 401, "bearer_revoked": 401, "bearer_garbage": 401}
@@ -172,6 +210,9 @@ APPLICANTS = {**UNAUTH, "staff": 403, "bearer_valid": 403}
 # Everyone signed in has an inbox; the notification read below is the citizen's, so anyone else
 # learns nothing about it (404).
 SIGNED_IN = {**UNAUTH, "citizen": 200, "staff": 200, "bearer_valid": 200}
+# Department work: citizens get 403; staff (by session or token) without a role in the
+# object's department learn nothing about it (404).
+STAFF_ONLY = {**UNAUTH, "citizen": 403, "staff": 404, "bearer_valid": 404}
 MATRIX: dict[str, dict[str, int]] = {
     "health": ANY,
     "departments": ANY,
@@ -190,6 +231,53 @@ MATRIX: dict[str, dict[str, int]] = {
     "notification_list": SIGNED_IN,
     "notification_read": {**UNAUTH, "citizen": 200, "staff": 404, "bearer_valid": 404},
     "notification_read_all": SIGNED_IN,
+    # applications: the citizen's own (below); staff without a role there see nothing (404)
+    "application_create": {**APPLICANTS, "citizen": 201},
+    "application_list": {**APPLICANTS, "citizen": 200},
+    "application_detail": {**APPLICANTS, "citizen": 200},
+    "application_withdraw": {**APPLICANTS, "citizen": 200},
+    "application_supplement": {**APPLICANTS, "citizen": 200},
+    "staff_queue": {**STAFF_ONLY, "staff": 200, "bearer_valid": 200},
+    "staff_application": STAFF_ONLY,
+    "staff_accept": STAFF_ONLY,
+    "staff_refuse": STAFF_ONLY,
+    "staff_request_supplement": STAFF_ONLY,
+    "staff_conclude": STAFF_ONLY,
+    "staff_issue": STAFF_ONLY,
+    "staff_tasks": {**STAFF_ONLY, "staff": 200, "bearer_valid": 200},
+    "task_claim": STAFF_ONLY,
+    "task_complete": STAFF_ONLY,
+    "task_return": STAFF_ONLY,
+    "special_start": STAFF_ONLY,
+    "special_end": STAFF_ONLY,
+    "progress": dict.fromkeys(PRINCIPALS, 404),  # an unknown number, whoever asks
+    # 好差评: everyone signed in has their own invitations; the one below is the citizen's.
+    # The staff member holds no desk or supervisor role anywhere: 403 (evaluation's own tests
+    # cover the roles and departments: yiwang/evaluation/tests/test_access.py, test_api.py).
+    "rating_invitations": SIGNED_IN,
+    "rating_submit": {**UNAUTH, "citizen": 201, "staff": 404, "bearer_valid": 404},
+    "rectification_list": {**UNAUTH, "citizen": 403, "staff": 403, "bearer_valid": 403},
+    "rectification_reply": {**UNAUTH, "citizen": 403, "staff": 403, "bearer_valid": 403},
+    "rectification_follow_up": {**UNAUTH, "citizen": 403, "staff": 403, "bearer_valid": 403},
+    "rating_stats_departments": {**UNAUTH, "citizen": 403, "staff": 403, "bearer_valid": 403},
+    "rating_stats_items": {**UNAUTH, "citizen": 403, "staff": 403, "bearer_valid": 403},
+}
+
+
+# Bodies that pass the schemas, so that the matrix sees access decisions, not 422s.
+APPLICATION_BODIES: dict[str, dict[str, Any]] = {
+    "staff_refuse": {"reasons": ["不属于受理范围"]},
+    "staff_request_supplement": {"items": ["缺少申请书"]},
+    "staff_issue": {"delivery_method": "window"},
+    "task_complete": {"outcome": "approve", "opinion": "同意"},
+    "task_return": {"items": ["材料不清晰"]},
+    "special_start": {"kind": "hearing", "reason": "依申请听证"},
+    "special_end": {"result": "听证结束"},
+}
+EVALUATION_BODIES: dict[str, dict[str, Any]] = {
+    "rating_submit": {"level": 5},
+    "rectification_reply": {"disposition": "fixed", "reply": "已核实并整改完毕。"},
+    "rectification_follow_up": {"result": "satisfied", "note": "电话回访，群众满意。"},
 }
 
 
@@ -214,7 +302,25 @@ def test_authorization_matrix(request, staff: User, citizen: User, endpoint: str
     bundle = BundleFactory.create(status=Bundle.Status.PUBLISHED)
     # and an unread notification of the citizen, which the notification operations target
     own = NotificationFactory.create(recipient=citizen)
+    # and an application of the citizen waiting for a supplement, and a task of a department
+    # where the staff member holds no role
+    application = ApplicationFactory.create(
+        applicant=citizen, version=published, status="supplement_requested"
+    )
+    task = TaskFactory.create(
+        application=ApplicationFactory.create(
+            applicant=citizen, version=published, status="in_review"
+        )
+    )
+    # and a rating invitation of the citizen, and a rectification of a department where the
+    # staff member holds no role
+    invitation = InvitationFactory.create(rater=citizen)
+    rectification = RectificationFactory.create(rating__invitation__rater=agent)
     url = "/api" + path.format(
+        invitation_id=invitation.public_id,
+        rectification_id=rectification.public_id,
+        application_id=application.public_id,
+        task_id=task.public_id,
         token_id=target.pk,
         public_id=given.public_id,
         task_code=published.item.task_code,
@@ -228,6 +334,19 @@ def test_authorization_matrix(request, staff: User, citizen: User, endpoint: str
             "scopes": ["apply"],
             "expires_at": (timezone.now() + timedelta(days=7)).isoformat(),
         }
+    png = {
+        "material_id": published.materials.get().pk,
+        "content_base64": base64.b64encode(PNG).decode(),
+    }
+    body = APPLICATION_BODIES.get(endpoint, body)
+    body = EVALUATION_BODIES.get(endpoint, body)
+    if endpoint == "application_create":
+        body = {"task_code": published.item.task_code, "contact_phone": "13812345678"}
+        body["materials"] = [png]
+    if endpoint == "application_supplement":
+        body = {"materials": [png]}
+    if endpoint == "progress":
+        url += "?number=341500000000000000000000&phone_last4=0000"
     # when
     response = client.generic(method, url, data=json.dumps(body), content_type="application/json")
     # then
@@ -250,6 +369,9 @@ def test_authorization_matrix(request, staff: User, citizen: User, endpoint: str
     own.refresh_from_db()
     marked = {("notification_read", "citizen"), ("notification_read_all", "citizen")}
     assert (own.read_at is not None) == ((endpoint, principal) in marked)
+    rated = 1 if (endpoint, expected) == ("rating_submit", 201) else 0
+    assert Rating.objects.count() == 1 + rated
+    assert Rectification.objects.get().status == "open"
 
 
 def test_a_session_post_without_the_csrf_token_is_refused_and_changes_nothing(staff: User):

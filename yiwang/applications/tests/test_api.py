@@ -1,0 +1,258 @@
+"""The applications API: submission (JSON and multipart, idempotency), the applicant's and the
+staff's views, the access matrix beyond the generic one, and the public progress query."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from django.test import Client
+
+from yiwang.accounts.models import Role
+from yiwang.accounts.tests.factories import staff_with_role
+from yiwang.applications import services
+from yiwang.applications.models import Application, ApplicationMaterial
+from yiwang.applications.tests.conftest import material, signed_in, submit
+from yiwang.applications.tests.factories import PNG
+
+pytestmark = pytest.mark.django_db
+
+
+def body(version, **extra):
+    return {
+        "task_code": version.item.task_code,
+        "form_data": {"purpose": "测试"},
+        "contact_phone": "13800001111",
+        "materials": [
+            {
+                "material_id": material(version, "申请书").pk,
+                "content_base64": base64.b64encode(PNG).decode(),
+                "filename": "sqs.png",
+            }
+        ],
+        **extra,
+    }
+
+
+def post(client: Client, url: str, data: dict[str, object], **headers: str):
+    return client.post(url, json.dumps(data), content_type="application/json", headers=headers)
+
+
+def test_submit_by_json_then_repeat_with_the_same_key(version, citizen):
+    client = signed_in(citizen)
+
+    first = post(client, "/api/v1/applications", body(version), **{"Idempotency-Key": "k1"})
+    again = post(client, "/api/v1/applications", body(version), **{"Idempotency-Key": "k1"})
+    other = post(
+        client,
+        "/api/v1/applications",
+        body(version, form_data={"purpose": "别的"}),
+        **{"Idempotency-Key": "k1"},
+    )
+
+    assert first.status_code == 201, first.content
+    assert first.json()["status"] == "submitted"
+    assert first.json()["channel"] == "online"
+    assert again.status_code == 200
+    assert again.json()["number"] == first.json()["number"]
+    assert other.status_code == 409
+    assert other.json()["code"] == "applications.idempotency_conflict"
+    assert Application.objects.count() == 1
+
+
+def test_submit_by_multipart(version, citizen):
+    client = signed_in(citizen)
+    payload = body(version, materials=[])
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = client.post(
+        "/api/v1/applications",
+        {
+            "payload": json.dumps(payload),
+            f"material_{material(version, '申请书').pk}": SimpleUploadedFile(
+                "sqs.png", PNG, content_type="application/octet-stream"
+            ),
+        },
+    )
+
+    assert response.status_code == 201, response.content
+    row = ApplicationMaterial.objects.get()
+    assert (row.content_type, row.size) == ("image/png", len(PNG))
+
+
+def test_invalid_submission_lists_every_problem_and_creates_nothing(version, citizen):
+    response = post(
+        signed_in(citizen),
+        "/api/v1/applications",
+        body(version, contact_phone="123", materials=[]),
+    )
+
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["code"] == "applications.invalid"
+    assert sorted(p["code"] for p in problem["problems"]) == ["missing", "phone"]
+    assert Application.objects.count() == 0
+
+
+def test_a_malformed_body_is_a_422_problem(version, citizen):
+    response = signed_in(citizen).post(
+        "/api/v1/applications", "{not json", content_type="application/json"
+    )
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/problem+json"
+
+
+def test_mine_lists_and_shows_only_my_applications(version, citizen, other_citizen):
+    mine = submit(version, citizen)
+    theirs = submit(version, other_citizen)
+    client = signed_in(citizen)
+
+    listed = client.get("/api/v1/applications").json()
+    assert [row["number"] for row in listed["items"]] == [mine.number]
+    assert client.get(f"/api/v1/applications/{mine.public_id}").status_code == 200
+    assert client.get(f"/api/v1/applications/{theirs.public_id}").status_code == 404
+    response = post(client, f"/api/v1/applications/{theirs.public_id}/withdraw", {})
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.status == Application.Status.SUBMITTED
+
+
+def test_the_applicant_withdraws(version, citizen):
+    application = submit(version, citizen)
+
+    response = post(
+        signed_in(citizen), f"/api/v1/applications/{application.public_id}/withdraw", {}
+    )
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "withdrawn"
+
+
+def test_window_work_through_the_api(version, citizen, clerk, approver_b, approver_c):
+    application = submit(version, citizen)
+    window = signed_in(clerk)
+
+    queue = window.get("/api/v1/staff/applications/queue").json()
+    assert [row["number"] for row in queue["items"]] == [application.number]
+    accepted = post(window, f"/api/v1/staff/applications/{application.public_id}/accept", {})
+    assert accepted.status_code == 200, accepted.content
+    assert accepted.json()["status"] == "in_review"
+    assert accepted.json()["due_date"]
+
+    inbox_b = signed_in(approver_b).get("/api/v1/staff/tasks").json()["items"]
+    inbox_c = signed_in(approver_c).get("/api/v1/staff/tasks").json()["items"]
+    assert [t["name"] for t in inbox_b] == ["税务审查"]
+    assert [t["name"] for t in inbox_c] == ["住建审查"]
+    # a task of department B is unknown to department C
+    task_b = inbox_b[0]["id"]
+    assert post(signed_in(approver_c), f"/api/v1/staff/tasks/{task_b}/claim", {}).status_code == 404
+    claimed = post(signed_in(approver_b), f"/api/v1/staff/tasks/{task_b}/claim", {})
+    assert claimed.status_code == 200
+    assert claimed.json()["assignee"] == "吴税务"
+
+
+def test_a_second_claimant_gets_a_clear_conflict(version, citizen, clerk, approver_b, approver_b2):
+    application = services.application_accept(application=submit(version, citizen), actor=clerk)
+    task = application.tasks.get(name="税务审查")
+    post(signed_in(approver_b), f"/api/v1/staff/tasks/{task.public_id}/claim", {})
+
+    response = post(signed_in(approver_b2), f"/api/v1/staff/tasks/{task.public_id}/claim", {})
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "applications.task_taken"
+    assert "吴税务" in response.json()["detail"]
+
+
+def test_staff_of_another_department_see_nothing(version, citizen):
+    application = submit(version, citizen)
+    elsewhere = staff_with_role(Role.WINDOW_CLERK)
+    client = signed_in(elsewhere)
+
+    assert client.get(f"/api/v1/staff/applications/{application.public_id}").status_code == 404
+    response = post(client, f"/api/v1/staff/applications/{application.public_id}/accept", {})
+    assert response.status_code == 404
+    assert client.get("/api/v1/staff/applications/queue").json()["count"] == 0
+
+
+def test_citizens_cannot_use_staff_operations(version, citizen):
+    application = submit(version, citizen)
+    client = signed_in(citizen)
+
+    assert client.get("/api/v1/staff/tasks").status_code == 403
+    response = post(client, f"/api/v1/staff/applications/{application.public_id}/accept", {})
+    assert response.status_code == 403
+
+
+def test_progress_query_shows_nothing_personal(version, citizen, clerk):
+    application = services.application_accept(application=submit(version, citizen), actor=clerk)
+    client = Client()
+
+    found = client.get(f"/api/v1/progress?number={application.number}&phone_last4=1111")
+    wrong = client.get(f"/api/v1/progress?number={application.number}&phone_last4=2222")
+
+    assert found.status_code == 200
+    data = found.json()
+    assert data["status"] == "in_review"
+    assert application.due_date is not None
+    assert data["expected_date"] == application.due_date.isoformat()
+    assert data["departments"] == ["六安市测试审批局", "六安市测试税务局", "六安市测试住建局"]
+    assert [e["kind"] for e in data["events"]][:2] == ["submitted", "accepted"]
+    text = found.content.decode()
+    for personal in ("张三", "13800001111", "陈受理", "申请书"):
+        assert personal not in text
+    assert wrong.status_code == 404
+
+
+def test_progress_query_is_rate_limited(version, citizen, settings):
+    settings.YIWANG_PROGRESS_QUERY_RATE = "3/m"
+    application = submit(version, citizen)
+    client = Client()
+    url = f"/api/v1/progress?number={application.number}&phone_last4="
+
+    codes = [client.get(url + f"{n:04d}").status_code for n in range(5)]
+
+    assert codes == [404, 404, 404, 429, 429]
+    assert client.get(url + "1111").status_code == 429
+
+
+def test_bearer_token_of_staff_reaches_the_inbox(approver_b):
+    from yiwang.accounts.models import ApiToken
+    from yiwang.accounts.services import api_token_create
+
+    _token, raw = api_token_create(
+        actor=approver_b, user=approver_b, kind=ApiToken.Kind.PERSONAL, name="ci"
+    )
+    client = Client(headers={"Authorization": f"Bearer {raw}"})
+
+    assert client.get("/api/v1/staff/tasks").status_code == 200
+
+
+def test_progress_query_locks_a_number_after_ten_wrong_endings(version, citizen, settings):
+    settings.YIWANG_PROGRESS_QUERY_RATE = "1000/m"
+    application = submit(version, citizen)
+    url = f"/api/v1/progress?number={application.number}&phone_last4="
+
+    # ten different clients (addresses) guess once each
+    codes = [Client(REMOTE_ADDR=f"10.0.0.{n}").get(url + f"{n:04d}").status_code for n in range(10)]
+
+    assert codes == [404] * 10
+    assert Client(REMOTE_ADDR="10.0.1.1").get(url + "1111").status_code == 429
+
+
+def test_staff_see_the_form_masked_contact_and_their_read_is_audited(version, citizen, clerk):
+    from yiwang.core.models import AuditEntry
+
+    application = submit(version, citizen)
+
+    data = signed_in(clerk).get(f"/api/v1/staff/applications/{application.public_id}").json()
+
+    assert data["form_data"] == {"purpose": "测试"}
+    assert data["contact_phone"] == "138****1111"
+    assert data["applicant"] != "张三"
+    read = AuditEntry.objects.get(action="applications.staff_read")
+    assert (read.actor_id, read.object_id, read.reason) == (
+        clerk.pk,
+        str(application.pk),
+        "办件受理审查",
+    )
