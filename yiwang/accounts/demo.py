@@ -41,6 +41,9 @@ CITY_DEPARTMENTS: list[tuple[str, str, str, str]] = [
     ("la-shangwj", "六安市商务局", "商务局", "bureau"),
     ("la-wlj", "六安市文化和旅游局", "文旅局", "bureau"),
     ("la-ybj", "六安市医疗保障局", "医保局", "bureau"),
+    # Vertically managed like 税务局; its unit in the hall's 企业开办专区 takes the bank account
+    # item (the 开户银行 open the account as its 受委托组织), so 企业开办 has six department tasks.
+    ("la-rmyh", "中国人民银行六安市分行", "人民银行六安市分行", "bureau"),
 ]
 
 # GB/T 2260 (341521 寿县 moved to 淮南市 in 2015 and is not here).
@@ -75,10 +78,15 @@ class DemoStaff:
     department: str  # code
     role: str
     include_subtree: bool = False
+    scope: str | None = None  # the role's department (code) when not ``department`` itself
 
 
 STAFF: list[DemoStaff] = [
-    DemoStaff("demo-clerk", "陈受理", "la-sjzyj", Role.WINDOW_CLERK),
+    # a clerk of the hall (run by 数据资源局) at the comprehensive window (综合受理): accepts and
+    # issues the items of every department
+    DemoStaff(
+        "demo-clerk", "陈受理", "la-sjzyj", Role.WINDOW_CLERK, include_subtree=True, scope=CITY_CODE
+    ),
     DemoStaff("demo-approver", "周审批", "la-scjgj", Role.APPROVER),
     DemoStaff("demo-dispatcher", "吴派单", "la-sjzyj", Role.DISPATCHER),
     DemoStaff("demo-handler", "郑承办", "la-cgj", Role.HANDLING_UNIT),
@@ -215,7 +223,11 @@ def _staff(admin: User, departments: dict[str, Department], password: str) -> No
             department=department,
             password=password,
         )
-        scope = None if spec.role in services.CITY_WIDE_ROLES else department
+        scope = (
+            None
+            if spec.role in services.CITY_WIDE_ROLES
+            else departments[spec.scope or spec.department]
+        )
         if not RoleAssignment.objects.filter(user=user, role=spec.role, department=scope).exists():
             services.role_grant(
                 actor=admin,
@@ -284,6 +296,8 @@ def accounts_demo_load(*, password: str) -> list[tuple[str, str]]:
     accounts = [("demo-admin", "系统管理员（Django 管理后台）")]
     for spec in STAFF:
         where = departments[spec.department].short_name or departments[spec.department].name
+        if spec.scope:
+            where += f"（{departments[spec.scope].short_name}及下属部门）"
         accounts.append((spec.username, f"{Role(spec.role).label} · {where}"))
     accounts.extend((citizen.username, citizen.label) for citizen in CITIZENS)
     return accounts

@@ -5,9 +5,9 @@
   certificates app will register one that issues the e-certificate of type
   ``version.result_certificate_type`` (and its ledger entry). Today none is registered: issuing
   records the delivery only.
-* **Conclusion** (办结): when an application is concluded, every registered ``conclusion``
-  hook is called in the same transaction. The evaluation app (好差评) will register one that
-  invites the applicant to rate the service. Today none is registered.
+The 好差评 invitation at conclusion (办结) is not a hook: evaluation sits below this app in
+the import layers, so ``services._conclude`` calls ``evaluation.services.rating_invite``
+directly.
 
 Hooks run in the caller's transaction: an exception rolls the whole step back. They must write
 only through their own app's services and send side effects through the outbox/notify.
@@ -23,11 +23,11 @@ if TYPE_CHECKING:
 
 ApplicationHook = Callable[["Application"], None]
 
-_hooks: dict[str, list[ApplicationHook]] = {"issuance": [], "conclusion": []}
+_hooks: dict[str, list[ApplicationHook]] = {"issuance": []}
 
 
 def hook_register(kind: str, hook: ApplicationHook) -> ApplicationHook:
-    """Register ``hook`` for ``kind`` (``"issuance"`` or ``"conclusion"``); twice is a no-op."""
+    """Register ``hook`` for ``kind`` (only ``"issuance"`` today); twice is a no-op."""
     if kind not in _hooks:
         raise ValueError(f"unknown hook kind {kind!r}; known: {sorted(_hooks)}")
     if hook not in _hooks[kind]:

@@ -1,20 +1,47 @@
 """Reads of the applications app: a person's own applications, a department's task inbox,
-the window's acceptance queue, the timeline, the clock and the public progress query."""
+the window's acceptance queue, the timeline, the clock, the public progress query and the
+case notices (the documents.py values filled from an application, and their PDFs)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from yiwang.accounts.models import Delegation, Role, User
+from yiwang.accounts.models import Delegation, Department, Role, User
 from yiwang.accounts.selectors import user_departments_for_role
 from yiwang.applications.clock import traffic_light
+from yiwang.applications.documents import (
+    MAX_LONG,
+    MAX_SHORT,
+    AcceptanceNotice,
+    CaseInfo,
+    CorrectionNotice,
+    DecisionNotice,
+    DefectKind,
+    Delivery,
+    DeliveryMethod,
+    Issuer,
+    MaterialDefect,
+    MaterialForm,
+    Notice,
+    Outcome,
+    ReceivedMaterial,
+    RefusalNotice,
+    Remedy,
+    acceptance_notice_render,
+    correction_notice_render,
+    decision_notice_render,
+    refusal_notice_render,
+)
 from yiwang.applications.models import Application, Event, Task
+from yiwang.core.calendar import SHANGHAI, work_calendar_load
 from yiwang.core.calendar import Pause as ClockPause
-from yiwang.core.calendar import work_calendar_load
 
 STAFF_ROLES = (Role.WINDOW_CLERK, Role.APPROVER, Role.SUPERVISOR)
 
@@ -168,3 +195,173 @@ def progress_lookup(*, number: str, phone_last4: str) -> Progress | None:
             for e in events
         ],
     )
+
+
+# --- notices (documents.py) --------------------------------------------------------------------
+
+NOTICE_KINDS = ("acceptance", "refusal", "correction", "decision")
+# 补正: the applicant is told to supply everything at once; the clock stays paused meanwhile.
+# The printed "supply by" day is this many natural days after the request (no national figure).
+CORRECTION_SUPPLY_DAYS = 30
+_DOCUMENT_CODES = {"acceptance": "SL", "refusal": "BSL", "correction": "BZ", "decision": "BJ"}
+
+
+def _review_body(department: Department) -> str:
+    """行政复议机关: since the 2023 revision, the people's government above the department."""
+    seen = department
+    while seen.parent_id is not None:
+        seen = seen.parent  # type: ignore[assignment]
+        if seen.kind == Department.Kind.GOVERNMENT:
+            return seen.name
+    return gettext("%(d)s所属的本级人民政府") % {"d": department.name}
+
+
+def _remedy(department: Department) -> Remedy:
+    return Remedy(review_body=_review_body(department), court=gettext("有管辖权的人民法院"))
+
+
+def _case(application: Application) -> CaseInfo:
+    person = application.principal or application.applicant
+    return CaseInfo(
+        number=application.number,
+        item_name=application.name,
+        item_code=application.item.task_code,
+        applicant_name=person.real_name or person.username,
+        applicant_id_number=person.id_number,
+        applicant_phone=application.contact_phone,
+        submitted_at=application.submitted_at,
+    )
+
+
+def _common(application: Application, kind: str, issued_at: datetime) -> dict[str, Any]:
+    version = application.version
+    return {
+        "document_number": f"{application.number}-{_DOCUMENT_CODES[kind]}",
+        "issued_at": issued_at,
+        "issuer": Issuer(
+            department=application.department.name,
+            window=version.transact_addr[:100],
+            phone=version.consult_way[:100],
+        ),
+        "case": _case(application),
+    }
+
+
+def _acceptance(application: Application, progress_url: str) -> AcceptanceNotice | None:
+    accepted_at = application.accepted_at
+    if accepted_at is None:
+        return None
+    materials = tuple(
+        ReceivedMaterial(
+            name=m.name[:MAX_SHORT],
+            form=MaterialForm.ELECTRONIC,
+            count=0 if m.source == "promised" and m.fulfilled_at is None else 1,
+            deferred_until=m.promised_due if m.source == "promised" else None,
+        )
+        for m in application.materials.all()
+    )
+    limit = application.bundle.promise_limit if application.bundle else None
+    limit = limit if limit is not None else application.version.promise_limit
+    return AcceptanceNotice(
+        **_common(application, "acceptance", accepted_at),
+        accepted_at=accepted_at,
+        time_limit_days=limit or 0,
+        expected_completion=application.due_date or accepted_at.astimezone(SHANGHAI).date(),
+        materials=materials,
+        progress_url=progress_url,
+    )
+
+
+def _refusal(application: Application) -> RefusalNotice | None:
+    if application.status != Application.Status.REFUSED or not application.refusal_reasons:
+        return None
+    event = application.events.filter(kind="refused").order_by("-created_at", "-id").first()
+    return RefusalNotice(
+        **_common(application, "refusal", event.created_at if event else application.updated_at),
+        reasons=tuple(r[:MAX_LONG] for r in application.refusal_reasons),
+        remedy=_remedy(application.department),
+    )
+
+
+def _correction(application: Application) -> CorrectionNotice | None:
+    pause = application.pauses.filter(kind="supplement").order_by("-started_at", "-id").first()
+    if pause is None:
+        return None
+    items = [i for i in pause.reason.split("；") if i.strip()] or [pause.reason]
+    started = pause.started_at.astimezone(SHANGHAI).date()
+    return CorrectionNotice(
+        **_common(application, "correction", pause.started_at),
+        defects=tuple(
+            MaterialDefect(name=i[:100], kind=DefectKind.DEFICIENT, problem=i[:MAX_LONG])
+            for i in items
+        ),
+        supply_by=started + timedelta(days=CORRECTION_SUPPLY_DAYS),
+    )
+
+
+def _delivery(application: Application) -> Delivery:
+    method = application.delivery_method
+    if method == Application.Delivery.POST and application.tracking_number:
+        return Delivery(
+            method=DeliveryMethod.POST,
+            carrier=gettext("邮政寄递"),
+            tracking_number=application.tracking_number,
+        )
+    window = application.version.transact_addr or application.department.name
+    return Delivery(method=DeliveryMethod.PICKUP, pickup_address=window[:100])
+
+
+def _decision(application: Application) -> DecisionNotice | None:
+    concluded_at = application.concluded_at
+    if concluded_at is None:
+        return None
+    approved = application.decision == Application.Decision.APPROVED
+    version = application.version
+    reasons: tuple[str, ...] = ()
+    if not approved:
+        opinions = application.tasks.filter(outcome="refuse").values_list("opinion", flat=True)
+        reasons = tuple(o[:MAX_LONG] for o in opinions if o.strip()) or (
+            application.result_note[:MAX_LONG] or gettext("经审查，不符合办理条件。"),
+        )
+    return DecisionNotice(
+        **_common(application, "decision", concluded_at),
+        outcome=Outcome.APPROVED if approved else Outcome.REJECTED,
+        decided_at=application.decided_at or concluded_at,
+        result_document=(version.result_name or gettext("审批结果"))
+        if approved
+        else gettext("不予行政许可决定书"),
+        delivery=_delivery(application),
+        reasons=reasons,
+        remedy=None if approved else _remedy(application.department),
+    )
+
+
+def application_notice(*, application: Application, kind: str, progress_url: str) -> Notice | None:
+    """The notice ``kind`` of ``application`` as documents.py prints it, or None when the case
+    has not reached it (no acceptance, refusal, supplement request or conclusion yet).
+    ``progress_url`` is the absolute address of the public progress query (acceptance only)."""
+    if kind == "acceptance":
+        return _acceptance(application, progress_url)
+    if kind == "refusal":
+        return _refusal(application)
+    if kind == "correction":
+        return _correction(application)
+    if kind == "decision":
+        return _decision(application)
+    return None
+
+
+def application_notice_pdf(
+    *, application: Application, kind: str, progress_url: str
+) -> bytes | None:
+    """The PDF of ``application_notice``, or None when there is no such notice yet."""
+    notice = application_notice(application=application, kind=kind, progress_url=progress_url)
+    if notice is None:
+        return None
+    renderers: dict[type, Callable[..., bytes]] = {
+        AcceptanceNotice: acceptance_notice_render,
+        RefusalNotice: refusal_notice_render,
+        CorrectionNotice: correction_notice_render,
+        DecisionNotice: decision_notice_render,
+    }
+    return renderers[type(notice)](notice=notice)

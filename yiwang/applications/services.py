@@ -56,6 +56,7 @@ from yiwang.core.calendar import SHANGHAI, work_calendar_load
 from yiwang.core.calendar import Pause as ClockPause
 from yiwang.core.errors import Conflict, PermissionDenied, ValidationError
 from yiwang.core.masking import mask_phone
+from yiwang.evaluation.services import rating_invite
 from yiwang.notifications.services import notify
 
 SYSTEM_RULES = "system:rules"
@@ -1383,6 +1384,15 @@ def special_procedure_end(*, task: Task, actor: User, result: str) -> Pause:
 # --- decision, conclusion, issuance, withdrawal -----------------------------------------------
 
 
+# Where the service was delivered, in the evaluation app's vocabulary (an API client is online).
+_RATING_CHANNELS: dict[str, str] = {
+    Application.Channel.ONLINE: "online",
+    Application.Channel.API: "online",
+    Application.Channel.WINDOW: "window",
+    Application.Channel.TERMINAL: "terminal",
+}
+
+
 def _conclude(application: Application, *, actor: Actor, note: str) -> None:
     before = _snapshot(application)
     application.status = Application.Status.CONCLUDED
@@ -1413,8 +1423,19 @@ def _conclude(application: Application, *, actor: Actor, note: str) -> None:
         % {"name": application.name, "r": application.get_decision_display()},
         actor=actor,
     )
-    # 好差评: the evaluation app registers a "conclusion" hook that invites the rating.
-    hooks_run("conclusion", application)
+    # 好差评 (国办发〔2019〕51号): every concluded application is offered for rating, in this
+    # transaction, so a failing invitation rolls the conclusion back.
+    rating_invite(
+        subject_kind="application",
+        subject_id=str(application.public_id),
+        rater=application.applicant,
+        principal=application.principal,
+        department=application.department,
+        item=application.item,
+        title=application.name[:100],
+        channel=_RATING_CHANNELS[application.channel],
+        actor=actor,
+    )
 
 
 @transaction.atomic

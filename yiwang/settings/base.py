@@ -198,6 +198,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "yiwang.evaluation.tasks.rectifications_escalate",
         "schedule": crontab(minute=5),
     },
+    "applications-escalate-overdue": {
+        "task": "yiwang.applications.tasks.escalate_overdue",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 # Field encryption (personal data at rest). See docs/operator-guide.md.
@@ -277,3 +281,16 @@ DEFAULT_FROM_EMAIL = os.environ.get("YIWANG_EMAIL_FROM", "noreply@localhost")
 YIWANG_RECTIFICATION_DAYS = int(os.environ.get("YIWANG_RECTIFICATION_DAYS", "5"))
 if YIWANG_RECTIFICATION_DAYS < 1:
     raise ImproperlyConfigured("YIWANG_RECTIFICATION_DAYS must be a whole number of days >= 1")
+
+# 办件 (yiwang.applications): uploads of application materials, and the public progress query.
+YIWANG_APPLICATION_MAX_UPLOAD_BYTES = int(
+    os.environ.get("YIWANG_APPLICATION_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))
+)
+YIWANG_APPLICATION_UPLOAD_TYPES = tuple(
+    t.strip()
+    for t in os.environ.get(
+        "YIWANG_APPLICATION_UPLOAD_TYPES", "application/pdf,image/jpeg,image/png"
+    ).split(",")
+    if t.strip()
+)
+YIWANG_PROGRESS_QUERY_RATE = os.environ.get("YIWANG_PROGRESS_QUERY_RATE", "30/m")

@@ -63,7 +63,7 @@ def test_demo_load_builds_the_lu_an_tree_and_a_user_for_every_role():
     }
     assert not Department.objects.filter(name__contains="寿县").exists()
     assert Department.objects.get(code="la-scjgj").name == "六安市市场监督管理局"
-    assert Department.objects.filter(parent=city).exclude(kind="government").count() == 17
+    assert Department.objects.filter(parent=city).exclude(kind="government").count() == 18
     assert [n.depth for n in department_tree() if n.department.code == "la-jaq-zsjd-sfsq"] == [3]
 
     usernames = [username for username, _label in accounts]
@@ -73,6 +73,15 @@ def test_demo_load_builds_the_lu_an_tree_and_a_user_for_every_role():
     assert User.objects.get(username="demo-admin").is_superuser
     for username in usernames:
         assert User.objects.get(username=username).check_password(PASSWORD)
+
+    # the comprehensive window's clerk accepts for every department of the city
+    clerk = User.objects.get(username="demo-clerk")
+    assert clerk.department is not None
+    assert clerk.department.code == "la-sjzyj"
+    assert set(user_departments_for_role(clerk, Role.WINDOW_CLERK)) == set(
+        Department.objects.values_list("id", flat=True)
+    )
+    assert not user_departments_for_role(clerk, Role.APPROVER)
 
     supervisor = User.objects.get(username="demo-supervisor")
     assert set(user_departments_for_role(supervisor, Role.SUPERVISOR)) == set(

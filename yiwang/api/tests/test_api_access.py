@@ -27,6 +27,7 @@ from yiwang.api.auth import DEFAULT_AUTH
 from yiwang.api.errors import api_not_found
 from yiwang.api.main import api
 from yiwang.api.tests.conftest import personal_token, signed_in
+from yiwang.applications.models import Pause
 from yiwang.applications.tests.factories import PNG, ApplicationFactory, TaskFactory
 from yiwang.catalog.models import Bundle
 from yiwang.catalog.tests.factories import BundleFactory, PublishedVersionFactory
@@ -173,6 +174,7 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "application_detail": ("GET", "/v1/applications/{application_id}"),
     "application_withdraw": ("POST", "/v1/applications/{application_id}/withdraw"),
     "application_supplement": ("POST", "/v1/applications/{application_id}/supplement"),
+    "application_notice": ("GET", "/v1/applications/{application_id}/notices/{kind}.pdf"),
     "staff_queue": ("GET", "/v1/staff/applications/queue"),
     "staff_application": ("GET", "/v1/staff/applications/{application_id}"),
     "staff_accept": ("POST", "/v1/staff/applications/{application_id}/accept"),
@@ -237,6 +239,8 @@ MATRIX: dict[str, dict[str, int]] = {
     "application_detail": {**APPLICANTS, "citizen": 200},
     "application_withdraw": {**APPLICANTS, "citizen": 200},
     "application_supplement": {**APPLICANTS, "citizen": 200},
+    # the applicant's correction notice: staff without a role in the department see nothing
+    "application_notice": {**UNAUTH, "citizen": 200, "staff": 404, "bearer_valid": 404},
     "staff_queue": {**STAFF_ONLY, "staff": 200, "bearer_valid": 200},
     "staff_application": STAFF_ONLY,
     "staff_accept": STAFF_ONLY,
@@ -326,6 +330,7 @@ def test_authorization_matrix(request, staff: User, citizen: User, endpoint: str
         task_code=published.item.task_code,
         code=bundle.code,
         notification_id=own.public_id,
+        kind="correction",
     )
     body: dict[str, Any] = {"name": "laptop"}
     if endpoint == "delegation_create":
@@ -347,6 +352,14 @@ def test_authorization_matrix(request, staff: User, citizen: User, endpoint: str
         body = {"materials": [png]}
     if endpoint == "progress":
         url += "?number=341500000000000000000000&phone_last4=0000"
+    if endpoint == "application_notice":
+        # the supplement request that the correction notice prints
+        Pause.objects.create(
+            application=application,
+            kind="supplement",
+            reason="缺少申请书",
+            started_at=timezone.now(),
+        )
     # when
     response = client.generic(method, url, data=json.dumps(body), content_type="application/json")
     # then

@@ -24,12 +24,14 @@ import hashlib
 import json
 from datetime import date, datetime
 from typing import Any, Literal
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import Throttled
@@ -51,8 +53,10 @@ from yiwang.applications.access import (
 )
 from yiwang.applications.models import Application, ApplicationMaterial, Pause, Task
 from yiwang.applications.selectors import (
+    NOTICE_KINDS,
     acceptance_queue,
     application_light,
+    application_notice_pdf,
     application_timeline,
     applications_of,
     progress_lookup,
@@ -507,6 +511,50 @@ def application_list(request: HttpRequest) -> QuerySet[Application]:
 def application_detail(request: HttpRequest, application_id: UUID) -> dict[str, Any]:
     user = require_applicant(request_user(request))
     return _detail(access_own_application(user, application_id), staff=False)
+
+
+@router.get(
+    "/applications/{application_id}/notices/{kind}.pdf",
+    response={200: None},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "the notice as PDF",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def application_notice(request: HttpRequest, application_id: UUID, kind: str) -> HttpResponse:
+    """A case notice as PDF: ``acceptance`` 受理通知书, ``refusal`` 不予受理通知书,
+    ``correction`` 补正材料一次性告知书, ``decision`` 办结通知书. For the applicant (and the
+    代办 principal or agent) and for staff of the application's department (the read is
+    audited); 404 for anyone else and while the case has not reached that notice."""
+    user = request_user(request)
+    staff = getattr(user, "kind", None) == User.Kind.STAFF
+    if staff:
+        application = access_staff_application(user, application_id)
+    else:
+        application = access_own_application(user, application_id)
+    progress_url = (
+        request.build_absolute_uri(reverse("api:progress_query"))
+        + "?"
+        + urlencode({"number": application.number})
+    )
+    pdf = (
+        application_notice_pdf(application=application, kind=kind, progress_url=progress_url)
+        if kind in NOTICE_KINDS
+        else None
+    )
+    if pdf is None:
+        raise NotFound("core.not_found", _("该办件还没有这份通知书。"))
+    if staff:
+        services.application_read_log(
+            actor=user, application=application, purpose=f"打印通知书（{kind}）"
+        )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{application.number}-{kind}.pdf"'
+    return response
 
 
 @router.post("/applications/{application_id}/withdraw", response=ApplicationOut)

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from yiwang.accounts.models import Role
-from yiwang.accounts.tests.factories import staff_with_role
+from yiwang.accounts.tests.factories import DelegationFactory, UserFactory, staff_with_role
 from yiwang.applications import errors, hooks, services
 from yiwang.applications.models import Application, Pause, Task
 from yiwang.applications.tests.conftest import material, submit
@@ -18,6 +18,7 @@ from yiwang.catalog.tests.factories import PublishedVersionFactory
 from yiwang.core.calendar import work_calendar_load
 from yiwang.core.errors import Conflict, PermissionDenied, ValidationError
 from yiwang.core.models import AuditEntry
+from yiwang.evaluation.models import Invitation
 from yiwang.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -326,30 +327,88 @@ def test_tolerated_acceptance_records_the_promise(version, citizen, clerk):
     assert promise.fulfilled_at is not None
 
 
-def test_hooks_run_at_conclusion_and_issuance(version, citizen, clerk, approver_a, approver_b):
-    seen: list[tuple[str, str]] = []
+def _approved(application):
+    Application.objects.filter(pk=application.pk).update(
+        status=Application.Status.APPROVED, decision="approved"
+    )
+    return application
 
-    def on_conclusion(application):
-        seen.append(("conclusion", application.number))
+
+def test_issuance_hooks_run_at_issuance_and_conclusion_is_no_hook_kind(version, citizen, clerk):
+    seen: list[str] = []
 
     def on_issuance(application):
-        seen.append(("issuance", application.number))
+        seen.append(application.number)
 
-    hooks.hook_register("conclusion", on_conclusion)
     hooks.hook_register("issuance", on_issuance)
     try:
-        application = accept(submit(version, citizen), clerk)
-        Application.objects.filter(pk=application.pk).update(
-            status=Application.Status.APPROVED, decision="approved"
-        )
+        application = _approved(accept(submit(version, citizen), clerk))
         services.application_conclude(application=application, actor=clerk)
+        assert seen == []
         services.application_issue(
             application=application, actor=clerk, delivery_method="electronic"
         )
     finally:
-        hooks.hook_unregister("conclusion", on_conclusion)
         hooks.hook_unregister("issuance", on_issuance)
-    assert seen == [("conclusion", application.number), ("issuance", application.number)]
+    assert seen == [application.number]
+    with pytest.raises(ValueError, match="unknown hook kind"):
+        hooks.hook_register("conclusion", on_issuance)
+
+
+def test_concluding_invites_the_applicant_to_rate_exactly_once(version, citizen, clerk):
+    application = _approved(accept(submit(version, citizen), clerk))
+
+    services.application_conclude(application=application, actor=clerk)
+
+    invitation = Invitation.objects.get()
+    assert (invitation.subject_kind, invitation.subject_id) == (
+        "application",
+        str(application.public_id),
+    )
+    assert (invitation.rater, invitation.principal) == (citizen, None)
+    assert (invitation.department, invitation.item) == (application.department, application.item)
+    assert (invitation.title, invitation.channel) == (application.name[:100], "online")
+    assert AuditEntry.objects.filter(action="evaluation.invite").count() == 1
+    # a second conclusion is refused and invites nobody again
+    with pytest.raises(Conflict):
+        services.application_conclude(application=application, actor=clerk)
+    assert Invitation.objects.count() == 1
+
+
+def test_under_a_delegation_the_agent_rates_for_the_principal(version, citizen, clerk):
+    elder = UserFactory(real_name="王奶奶")
+    DelegationFactory(principal=elder, agent=citizen)
+    application = _approved(accept(submit(version, citizen, principal=elder), clerk))
+
+    services.application_conclude(application=application, actor=clerk)
+
+    invitation = Invitation.objects.get(subject_id=str(application.public_id))
+    assert (invitation.rater, invitation.principal) == (citizen, elder)
+
+
+def test_a_failing_invitation_rolls_the_conclusion_back(version, citizen, other_citizen, clerk):
+    application = _approved(accept(submit(version, citizen), clerk))
+    # the subject was already offered to someone else: rating_invite raises a Conflict
+    Invitation.objects.create(
+        subject_kind="application",
+        subject_id=str(application.public_id),
+        rater=other_citizen,
+        department=application.department,
+        title="别人的邀请",
+        channel="online",
+    )
+
+    with pytest.raises(Conflict) as caught:
+        services.application_conclude(application=application, actor=clerk)
+
+    assert caught.value.code == "evaluation.invitation_mismatch"
+    application.refresh_from_db()
+    assert application.status == Application.Status.APPROVED
+    assert application.concluded_at is None
+    assert not application.events.filter(kind="concluded").exists()
+    assert not AuditEntry.objects.filter(action="applications.conclude").exists()
+    assert not Notification.objects.filter(event="application.concluded").exists()
+    assert Invitation.objects.count() == 1
 
 
 DMN = """<?xml version="1.0" encoding="UTF-8"?>

@@ -14,6 +14,8 @@ from yiwang.catalog.demo import (
     BUNDLES,
     CERTIFICATES,
     DEMO_DEFINERS,
+    GJJTQ_DMN,
+    GJJTQ_RETIREMENT_AGE,
     ITEMS,
     catalog_demo_load,
     certificate_type_code,
@@ -30,6 +32,7 @@ from yiwang.catalog.models import (
     ServiceItem,
     Situation,
 )
+from yiwang.catalog.process import process_validate, rules_evaluate
 from yiwang.catalog.quality import quality_check, quality_errors
 from yiwang.core.identifiers import uscc_validate
 from yiwang.core.models import AuditEntry
@@ -210,7 +213,12 @@ def test_demo_bundles_are_published_with_merged_forms(demo_loaded: Any) -> None:
     assert bundles.bundle_time_limit(start).label == "1个工作日"
     assert BundleMember.objects.filter(bundle=start).count() == 7
     member_depts = set(start.cooperating_departments.values_list("code", flat=True))
-    assert member_depts == {"la-gaj", "la-swj", "la-rsj", "la-gjjzx"}
+    assert member_depts == {"la-gaj", "la-swj", "la-rsj", "la-gjjzx", "la-rmyh"}
+    # six departments in all: one parallel task each
+    bank = next(v for v in _published() if v.name.startswith("企业银行账户开立"))
+    assert bank.item.department is not None
+    assert bank.item.department.code == "la-rmyh"
+    assert bank.entrust_name == "中国人民银行六安市分行"
     materials = {m.name: m for m in bundles.bundle_materials(start)}
     licence = materials["营业执照"]
     assert licence.fetched
@@ -234,6 +242,34 @@ def test_demo_bundles_are_published_with_merged_forms(demo_loaded: Any) -> None:
     assert house.dispatch == Bundle.Dispatch.SEQUENTIAL
     assert len(house.form_schema) == len(next(b for b in BUNDLES if b["code"] == "eshgh")["form"])
     assert sum(1 for _ in bundles.bundle_member_versions(house)) == 7
+    # housing, tax and natural resources in one stage (并联), then the utilities
+    stages = {
+        m.item.department.code: m.stage
+        for m in BundleMember.objects.filter(bundle=house).select_related("item__department")
+        if m.item.department
+    }
+    assert stages == {"la-zjj": 0, "la-swj": 0, "la-zrzyghj": 0, "la-sjzyj": 1}
+
+
+def test_fund_withdrawal_rules_approve_retirement_only(demo_loaded: Any) -> None:
+    version = next(v for v in _published() if v.name == "住房公积金提取")
+    assert version.dmn_xml == GJJTQ_DMN
+    parsed = process_validate(version.dmn_xml, kind="dmn")
+    assert parsed.outputs == ("auto_approve",)
+    assert parsed.hit_policy == "UNIQUE"
+    age = GJJTQ_RETIREMENT_AGE
+
+    def decide(**facts: Any) -> Any:
+        return rules_evaluate(version, facts)["auto_approve"]
+
+    assert decide(situation="retire", age=age) is True
+    assert decide(situation="retire", age=str(age + 10)) is True
+    assert decide(situation="retire", age=age - 1) is False
+    assert decide(situation="purchase", age=age + 10) is False
+    assert decide(situation="purchase") is False
+    assert decide(situation="leave") is False
+    # the other demo items have no table
+    assert [v.name for v in _published() if v.dmn_xml] == ["住房公积金提取"]
 
 
 def test_second_run_changes_nothing(demo_loaded: Any) -> None:
