@@ -547,6 +547,34 @@ def _spans(run: str, words: Iterable[str], taken: list[bool]) -> list[tuple[int,
     return found
 
 
+# Measure words and filler people put inside a phrase (注册个公司, 办一下护照): dropped where
+# the phrase without them is a synonym key, so that the key still applies.
+INFIXES = ("一个", "一家", "一下", "一张", "个", "家", "下", "张", "了")
+
+
+def _join_infixes(run: str) -> str:
+    """The run without the measure words that split a synonym key (注册个公司 → 注册公司).
+
+    (Mending homophone typos the same way, 低报 → 低保, was tried and dropped: two-character
+    pieces of ordinary queries sound like keys too often, 开公司 → 开工司.)"""
+    table = synonyms()
+    longest = max((len(k) for k in table), default=0)
+    for infix in INFIXES:
+        start = run.find(infix, 1)
+        while 0 < start < len(run) - len(infix):
+            joined = run[:start] + run[start + len(infix) :]
+            covers = any(
+                joined[a : a + n] in table
+                for n in range(3, longest + 1)
+                for a in range(max(0, start - n + 1), start)
+                if a + n > start
+            )
+            if covers:
+                run = joined
+            start = run.find(infix, start + (0 if covers else 1))
+    return run
+
+
 def parse_query(q: str) -> Query:
     """Concepts of a query: its words (stop words and filler phrases dropped) or, where a
     synonym key covers them (longest key first), the key with its official words as
@@ -584,6 +612,7 @@ def _parse_query(q: str, *, stop: bool) -> Query:
             weak.append(False)
             phrase_parts.append([*table.get(run, ())])
             continue
+        run = _join_infixes(run)
         # synonym keys inside the run, longest first, not overlapping; then filler phrases
         taken = [False] * len(run)
         keys = _spans(run, table, taken)

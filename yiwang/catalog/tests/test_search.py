@@ -231,6 +231,17 @@ def test_filler_phrases_are_dropped_but_never_empty_the_query():
     assert parse_query("需要什么").concepts
 
 
+def test_a_measure_word_inside_a_synonym_phrase_does_not_hide_it():
+    # 注册个公司 is 注册公司 (a key) with 个 inside: the key applies as if typed without it
+    assert "w:企业设立登记" in parse_query("想注册个公司").terms
+    assert "w:企业设立登记" in parse_query("注册一家公司").terms
+    # a measure word that splits no key stays: 个体户 is not 开体户
+    assert "w:个体户" in parse_query("开个体户").terms or any(
+        "个体" in t for t in parse_query("开个体户").terms
+    )
+    assert "w:企业设立登记" not in parse_query("注册个人信息").terms
+
+
 def test_a_filler_heavy_query_still_finds_the_item(catalog: dict[str, ItemVersion]):
     assert names("请问我想开一个小吃店需要去哪里办什么手续呀")[0] == "食品经营许可"
     assert names("住房公积金怎么取出来")[0] == "住房公积金提取"
