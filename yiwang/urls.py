@@ -15,9 +15,11 @@ urlpatterns = [
     path("", include("yiwang.portal.urls")),
     path("services/", include("yiwang.catalog.urls")),
     path("accounts/", include("yiwang.accounts.urls")),
+    path("console/applications/", include("yiwang.applications.urls_staff")),
     path("console/", include("yiwang.console.urls")),
     path("notifications/", include("yiwang.notifications.urls")),
     path("evaluation/", include("yiwang.evaluation.urls")),
+    path("", include("yiwang.applications.urls")),
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]

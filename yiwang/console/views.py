@@ -89,6 +89,10 @@ ROLE_DUTIES: dict[str, tuple[str | Promise, tuple[str | Promise, ...]]] = {
 }
 
 
+# Roles whose work queue is built (their panel links to it); the others still say "coming".
+READY_QUEUES = frozenset({"auditor", "admin", "catalog_admin", "window_clerk", "approver"})
+
+
 def _admin_link(label: str | Promise, url_name: str) -> ConsoleLink | None:
     """A link into the Django admin, or None while that model is not registered there."""
     try:
@@ -106,6 +110,14 @@ def _role_links(role: str) -> list[ConsoleLink]:
             (_("管理后台"), "admin:index"),
             (_("工作日历"), "admin:core_calendarday_changelist"),
         ]
+    # 办件 (yiwang.applications): the window's 受理台 and 出件, the approvers' task inbox.
+    if role == "window_clerk":
+        wanted += [
+            (_("受理台"), "applications_staff:queue"),
+            (_("出件"), "applications_staff:issuance"),
+        ]
+    elif role == "approver":
+        wanted.append((_("待办任务"), "applications_staff:tasks"))
     # 好差评 (yiwang.evaluation): the desk of bad reviews, and the statistics for supervisors.
     if role in ("window_clerk", "approver", "handling_unit"):
         wanted.append((_("差评整改"), "evaluation:rectifications"))
@@ -125,7 +137,7 @@ def role_panels(roles: set[str]) -> list[RolePanel]:
             title=title,
             duties=duties,
             links=_role_links(role),
-            queue_pending=role not in ("auditor", "admin", "catalog_admin"),
+            queue_pending=role not in READY_QUEUES,
         )
         for role, (title, duties) in ROLE_DUTIES.items()
         if role in roles

@@ -57,11 +57,20 @@ def test_console_shows_department_and_the_panel_of_each_role(client: Client, rol
 
 
 def test_work_roles_say_their_queues_are_not_there_yet(client: Client):
-    client.force_login(staff_with_role(Role.APPROVER))
+    client.force_login(staff_with_role(Role.DISPATCHER))
 
     html = client.get(CONSOLE).content.decode()
 
     assert "工作队列将随后续版本上线" in html
+
+
+def test_an_approver_is_linked_to_the_task_inbox_instead(client: Client):
+    client.force_login(staff_with_role(Role.APPROVER))
+
+    html = client.get(CONSOLE).content.decode()
+
+    assert "工作队列将随后续版本上线" not in html
+    assert "待办任务" in html
 
 
 def test_auditor_is_linked_to_the_audit_trail(client: Client):
