@@ -4,11 +4,13 @@ case notices (the documents.py values filled from an application, and their PDFs
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -163,6 +165,32 @@ class Progress:
     expected_date: date | None
     departments: list[str]
     events: list[ProgressEvent]
+
+
+# Per number, on top of the per-address rate limit of the page and the API: many addresses
+# guessing the 10,000 endings of one number get nowhere. Page and API share the counter.
+PROGRESS_FAILURES_PER_NUMBER = 10
+PROGRESS_FAILURE_WINDOW = 3600  # seconds
+
+
+def _progress_failures_key(number: str) -> str:
+    digest = hashlib.sha256(number.strip().encode("utf-8")).hexdigest()
+    return "applications:progress_failures:" + digest
+
+
+def progress_locked(*, number: str) -> bool:
+    """Has ``number`` been asked with wrong digits too often in the last hour?"""
+    return bool(cache.get(_progress_failures_key(number), 0) >= PROGRESS_FAILURES_PER_NUMBER)
+
+
+def progress_find(*, number: str, phone_last4: str) -> Progress | None:
+    """``progress_lookup`` that counts a miss against the number (see ``progress_locked``)."""
+    found = progress_lookup(number=number, phone_last4=phone_last4)
+    if found is None:
+        key = _progress_failures_key(number)
+        cache.add(key, 0, PROGRESS_FAILURE_WINDOW)
+        cache.incr(key)
+    return found
 
 
 def progress_lookup(*, number: str, phone_last4: str) -> Progress | None:

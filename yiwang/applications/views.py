@@ -47,7 +47,8 @@ from yiwang.applications.selectors import (
     application_timeline,
     applications_of,
     delegators_of,
-    progress_lookup,
+    progress_find,
+    progress_locked,
 )
 from yiwang.catalog.models import Bundle, ItemVersion, ServiceItem
 from yiwang.core.access import authenticated, public
@@ -93,8 +94,6 @@ EVENT_LABELS = {
     "escalated": _("督办"),
 }
 SENTINEL_MATERIAL = -1  # no catalog material has this id
-PROGRESS_FAILURES_PER_NUMBER = 10  # same figures and cache keys as the API: attempts add up
-PROGRESS_FAILURE_WINDOW = 3600
 
 
 def event_label(kind: str) -> str:
@@ -466,17 +465,12 @@ def progress(request: HttpRequest) -> HttpResponse:
     status = 200
     if form.is_bound and form.is_valid():
         number = form.cleaned_data["number"].strip()
-        failures_key = (
-            "applications:progress_failures:" + hashlib.sha256(number.encode("utf-8")).hexdigest()
-        )
-        if not _rate_allows(request) or cache.get(failures_key, 0) >= PROGRESS_FAILURES_PER_NUMBER:
+        if not _rate_allows(request) or progress_locked(number=number):
             problem = str(_("查询太频繁，请稍后再试。如需帮助请拨打 12345。"))
             status = 429
         else:
-            found = progress_lookup(number=number, phone_last4=form.cleaned_data["phone_last4"])
+            found = progress_find(number=number, phone_last4=form.cleaned_data["phone_last4"])
             if found is None:
-                cache.add(failures_key, 0, PROGRESS_FAILURE_WINDOW)
-                cache.incr(failures_key)
                 problem = str(_("没有找到与编号和手机号后四位相符的办件，请核对后再查。"))
                 status = 404
     elif form.is_bound:

@@ -20,7 +20,6 @@ Who may act is decided by yiwang.applications.access (objects) and the services 
 
 import base64
 import binascii
-import hashlib
 import json
 from datetime import date, datetime
 from typing import Any, Literal
@@ -28,7 +27,6 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -54,12 +52,14 @@ from yiwang.applications.access import (
 from yiwang.applications.models import Application, ApplicationMaterial, Pause, Task
 from yiwang.applications.selectors import (
     NOTICE_KINDS,
+    PROGRESS_FAILURE_WINDOW,
     acceptance_queue,
     application_light,
     application_notice_pdf,
     application_timeline,
     applications_of,
-    progress_lookup,
+    progress_find,
+    progress_locked,
     task_inbox,
     task_light,
 )
@@ -762,10 +762,6 @@ class ProgressThrottle(AnonRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-PROGRESS_FAILURES_PER_NUMBER = 10
-PROGRESS_FAILURE_WINDOW = 3600  # seconds
-
-
 class ProgressParams(Schema):
     number: str = Field(min_length=1, max_length=32, description="办件编号")
     phone_last4: str = Field(
@@ -778,16 +774,10 @@ def progress_query(request: HttpRequest, params: Query[ProgressParams]) -> dict[
     """办件进度查询: the application's status, timeline (kinds and departments), expected
     completion date. An unknown number and wrong digits give the same 404."""
     # Per number too: many addresses guessing the 10,000 endings of one number get nowhere.
-    failures_key = (
-        "applications:progress_failures:"
-        + hashlib.sha256(params.number.strip().encode("utf-8")).hexdigest()
-    )
-    if cache.get(failures_key, 0) >= PROGRESS_FAILURES_PER_NUMBER:
+    if progress_locked(number=params.number):
         raise Throttled(wait=PROGRESS_FAILURE_WINDOW)
-    progress = progress_lookup(number=params.number, phone_last4=params.phone_last4)
+    progress = progress_find(number=params.number, phone_last4=params.phone_last4)
     if progress is None:
-        cache.add(failures_key, 0, PROGRESS_FAILURE_WINDOW)
-        cache.incr(failures_key)
         raise NotFound("core.not_found", _("没有找到与编号和手机号后四位相符的办件。"))
     return {
         "number": progress.number,
