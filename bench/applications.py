@@ -9,7 +9,8 @@ What it does, in a throwaway data folder (bench/settings_bench.py, as bench/http
 with --city a scratch PostgreSQL database of its own, dropped at the end):
 
 1. migrates, loads `yiwang demo`, then `yiwang generate --scale S` (timed: `generate_s`);
-2. starts `yiwang serve` (one gunicorn gthread worker, --server-threads threads) on 127.0.0.1,
+2. starts `yiwang serve` (gunicorn gthread workers as the product's defaults: one embedded, two
+   with --city; --server-workers, --server-threads) on 127.0.0.1,
    with YIWANG_PROGRESS_QUERY_RATE lifted (the per-address rate limit exists against guessing;
    left on, it would measure the 429 answer);
 3. submissions: --submissions applications of 个体工商户设立登记 (every required material as a
@@ -180,8 +181,11 @@ def measure(args: argparse.Namespace, env: dict[str, str], data_dir: Path, wrk: 
         hb.django_snippet(env, SAMPLES, str(args.progress_samples)).splitlines()[-1]
     )
     notes: list[str] = []
-    hb.step(f"yiwang serve (gunicorn): 1 gthread worker x {args.server_threads} threads")
-    with hb.gunicorn(env, data_dir=data_dir, threads=args.server_threads, plain=False) as server:
+    workers = args.server_workers or (2 if args.city else 1)  # `yiwang serve`'s defaults
+    hb.step(f"yiwang serve (gunicorn): {workers} gthread worker(s) x {args.server_threads} threads")
+    with hb.gunicorn(
+        env, data_dir=data_dir, threads=args.server_threads, plain=False, workers=workers
+    ) as server:
         citizen = Session(server, "demo-citizen")
         clerk = Session(server, "demo-clerk")
         approver = Session(server, "demo-approver")
@@ -323,6 +327,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--wrk-threads", type=int, default=2)
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--server-threads", type=int, default=8, help="gthread threads")
+    p.add_argument(
+        "--server-workers",
+        type=int,
+        default=0,
+        help="gunicorn worker processes (default as `yiwang serve`: 1 embedded, 2 with --city)",
+    )
     p.add_argument("--keep", action="store_true", help="keep the temporary data folder")
     args = p.parse_args(argv)
     if args.submissions < 1 or args.concurrency < 1 or args.progress_samples < 1:

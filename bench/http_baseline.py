@@ -246,10 +246,12 @@ class Server:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], *, data_dir: Path, threads: int, plain: bool) -> Iterator[Server]:
-    """One gunicorn gthread worker process: through `yiwang serve` (the product's own command,
-    with the embedded job runner in the worker and its access log), or with ``plain`` gunicorn
-    itself with the same worker class and no access log."""
+def gunicorn(
+    env: dict[str, str], *, data_dir: Path, threads: int, plain: bool, workers: int = 1
+) -> Iterator[Server]:
+    """gunicorn gthread worker processes (one unless ``workers``): through `yiwang serve` (the
+    product's own command, with the embedded job runner in the worker and its access log), or
+    with ``plain`` gunicorn itself with the same worker class and no access log."""
     port = free_port()
     log = data_dir / "gunicorn.log"
     serve = [
@@ -262,7 +264,7 @@ def gunicorn(env: dict[str, str], *, data_dir: Path, threads: int, plain: bool) 
         "--port",
         str(port),
         "--workers",
-        "1",
+        str(workers),
         "--threads",
         str(threads),
     ]
@@ -274,7 +276,7 @@ def gunicorn(env: dict[str, str], *, data_dir: Path, threads: int, plain: bool) 
         "--bind",
         f"{HOST}:{port}",
         "--workers",
-        "1",
+        str(workers),
         "--worker-class",
         "gthread",
         "--threads",

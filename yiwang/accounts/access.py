@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.accounts.models import ApiToken, Delegation, Department, Enterprise, Role, User
-from yiwang.accounts.selectors import user_departments_for_role, user_is_admin, user_roles
+from yiwang.accounts.selectors import user_department_ids_for_role, user_is_admin, user_roles
 from yiwang.core import errors as core_errors
 from yiwang.core.access import mark
 
@@ -88,7 +88,7 @@ def access_department_by_id(user: Any, department_id: int, *, role: str) -> Depa
     department = Department.objects.filter(pk=department_id).first()
     if department is None:
         raise _not_found()
-    if not user_departments_for_role(user, role).filter(pk=department_id).exists():
+    if department_id not in user_department_ids_for_role(user, role):
         raise core_errors.PermissionDenied(
             "accounts.department_forbidden",
             _("您在“%(d)s”没有“%(r)s”权限。") % {"d": department.name, "r": Role(role).label},

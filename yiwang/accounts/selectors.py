@@ -15,11 +15,15 @@ from django.utils.translation import gettext_lazy as _
 from yiwang.accounts.models import ApiToken, Delegation, Department, Role, RoleAssignment, User
 from yiwang.core.crypto import blind_index
 from yiwang.core.identifiers import resident_id_parse
+from yiwang.core.memo import memo_invalidated_by, request_memo
 
 # Blind-index purposes. Other apps that keep an ID number or a phone number for lookup use
 # the same helpers so that one value gives one index across the platform.
 ID_NUMBER_PURPOSE = "id_number"
 PHONE_PURPOSE = "phone"
+
+# A request that changes the organisation tree or a role assignment sees the change at once.
+memo_invalidated_by(Department, RoleAssignment)
 
 
 def id_number_blind_index(number: str) -> str:
@@ -48,32 +52,54 @@ def user_is_admin(user: Any) -> bool:
     return Role.ADMIN.value in user_roles(user)
 
 
+def _department_children() -> dict[int, list[int]]:
+    # The whole tree in one query (hundreds of rows), once per request.
+    def load() -> dict[int, list[int]]:
+        children: dict[int, list[int]] = {}
+        for pk, parent in Department.objects.order_by().values_list("id", "parent_id"):
+            if parent is not None:
+                children.setdefault(parent, []).append(pk)
+        return children
+
+    return request_memo(("accounts.department_children",), load)
+
+
 def department_subtree_ids(root_ids: Iterable[int]) -> set[int]:
-    """``root_ids`` and every department below them. The tree is small (hundreds of nodes)
-    and shallow, so one query per level is cheaper than a recursive CTE per database."""
+    """``root_ids`` and every department below them."""
+    children = _department_children()
     found: set[int] = set(root_ids)
-    frontier = set(found)
+    frontier = list(found)
     while frontier:
-        children = set(
-            Department.objects.filter(parent_id__in=frontier).values_list("id", flat=True)
-        )
-        frontier = children - found
-        found |= frontier
+        below = [c for parent in frontier for c in children.get(parent, ()) if c not in found]
+        found.update(below)
+        frontier = below
     return found
 
 
-def user_departments_for_role(user: Any, role: str) -> QuerySet[Department, int]:
+def user_department_ids_for_role(user: Any, role: str) -> frozenset[int]:
     """Ids of the departments where ``user`` holds ``role`` (subtrees expanded where the
-    assignment says so), as a queryset usable in ``department_id__in=``."""
+    assignment says so). One query for all of the user's roles, once per request."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Department.objects.none().values_list("id", flat=True)
-    direct: set[int] = set()
-    roots: set[int] = set()
-    for department_id, subtree in RoleAssignment.objects.filter(
-        user=user, role=role, department__isnull=False
-    ).values_list("department_id", "include_subtree"):
-        (roots if subtree else direct).add(department_id)
-    ids = direct | department_subtree_ids(roots)
+        return frozenset()
+
+    def load() -> dict[str, frozenset[int]]:
+        direct: dict[str, set[int]] = {}
+        roots: dict[str, set[int]] = {}
+        for held, department_id, subtree in RoleAssignment.objects.filter(
+            user=user, department__isnull=False
+        ).values_list("role", "department_id", "include_subtree"):
+            (roots if subtree else direct).setdefault(held, set()).add(department_id)
+        return {
+            held: frozenset(direct.get(held, set()) | department_subtree_ids(roots.get(held, ())))
+            for held in direct.keys() | roots.keys()
+        }
+
+    return request_memo(("accounts.role_departments", user.pk), load).get(role, frozenset())
+
+
+def user_departments_for_role(user: Any, role: str) -> QuerySet[Department, int]:
+    """``user_department_ids_for_role`` as a queryset usable in ``department_id__in=``."""
+    ids = user_department_ids_for_role(user, role)
     return Department.objects.filter(id__in=ids).values_list("id", flat=True)
 
 

@@ -32,7 +32,11 @@ from django.utils.translation import gettext_lazy as _
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from yiwang.accounts.models import Delegation, Department, Role, RoleAssignment, User
-from yiwang.accounts.selectors import phone_blind_index, user_departments_for_role, user_roles
+from yiwang.accounts.selectors import (
+    phone_blind_index,
+    user_department_ids_for_role,
+    user_roles,
+)
 from yiwang.accounts.services import delegation_require
 from yiwang.applications import errors
 from yiwang.applications.clock import Limit, limit_due
@@ -218,7 +222,7 @@ def _lock(application: Application) -> Application:
 def _require_role(actor: Actor, role: str, department_id: int, wanted: str) -> None:
     if isinstance(actor, str):
         return  # a named system actor (rules, timer) is trusted
-    if not user_departments_for_role(actor, role).filter(pk=department_id).exists():
+    if department_id not in user_department_ids_for_role(actor, role):
         raise PermissionDenied(
             "core.forbidden",
             _("您没有在该部门%(w)s的权限（需要“%(r)s”角色）。")
@@ -575,10 +579,14 @@ def application_submit(
             raise ValidationError(errors.NOT_APPLICABLE, _("该一件事没有可办理的事项。"))
         version = ItemVersion.objects.select_related("item").get(pk=members[0]["version_id"])
     else:
-        version = (
-            ItemVersion.objects.select_related("item", "item__department")
-            .filter(item=item, status=ItemVersion.Status.PUBLISHED)
-            .first()
+        # One published version per item (a constraint): no ORDER BY over the wide row.
+        version = next(
+            iter(
+                ItemVersion.objects.select_related("item", "item__department")
+                .filter(item=item, status=ItemVersion.Status.PUBLISHED)
+                .order_by()[:1]
+            ),
+            None,
         )
         if version is None or version.external_system:
             raise ValidationError(errors.NOT_APPLICABLE, _("该事项目前不能在本平台申请。"))
@@ -1563,6 +1571,19 @@ def application_read_log(*, actor: User, application: Application, purpose: str)
     )
 
 
+@transaction.atomic
+def case_records_export_log(*, actor: User | str, filters: dict[str, Any], count: int) -> None:
+    """The national case export (``yiwang export-cases``) wrote ``count`` records, each with
+    the applicant's ID number: one audit row naming the filters, none per application."""
+    audit_record(
+        actor=actor,
+        action="applications.case_export",
+        object_type="applications.application",
+        reason="国家办件数据上报",
+        after={**filters, "count": count},
+    )
+
+
 # --- supervision -----------------------------------------------------------------------------
 
 
@@ -1570,8 +1591,8 @@ def _supervisors(department: Department) -> list[User]:
     found = []
     for assignment in RoleAssignment.objects.filter(role=Role.SUPERVISOR).select_related("user"):
         user = assignment.user
-        in_scope = user_departments_for_role(user, Role.SUPERVISOR).filter(pk=department.pk)
-        if user.is_active and user not in found and in_scope.exists():
+        in_scope = department.pk in user_department_ids_for_role(user, Role.SUPERVISOR)
+        if user.is_active and user not in found and in_scope:
             found.append(user)
     return found
 

@@ -47,6 +47,7 @@ from django.db.models import Count, Max
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.core.errors import ValidationError
+from yiwang.core.memo import memo_invalidated_by, request_memo
 from yiwang.core.models import CalendarDay, CalendarYear, OutboxMessage
 from yiwang.core.outbox import outbox_enqueue
 
@@ -265,6 +266,7 @@ class WorkCalendar:
 # --- loading from the database, cached per process ------------------------------------------
 
 _cache_lock = threading.Lock()
+memo_invalidated_by(CalendarDay, CalendarYear)  # an edit in the request shows at once
 _cache: tuple[tuple[Any, ...], WorkCalendar] | None = None
 
 
@@ -288,7 +290,11 @@ def _stamp() -> tuple[Any, ...]:
 
 def work_calendar_load() -> WorkCalendar:
     """The calendar as the tables hold it now: two cheap aggregate queries when nothing changed,
-    a full read after any edit (in this process or another)."""
+    a full read after any edit (in this process or another); once per request."""
+    return request_memo(("core.calendar",), _calendar_load)
+
+
+def _calendar_load() -> WorkCalendar:
     global _cache
     stamp = _stamp()
     cached = _cache

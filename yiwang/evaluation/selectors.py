@@ -15,7 +15,7 @@ from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from yiwang.accounts.models import Department, Role, RoleAssignment, User
-from yiwang.accounts.selectors import user_departments_for_role
+from yiwang.accounts.selectors import user_department_ids_for_role
 from yiwang.catalog.models import ServiceItem
 from yiwang.catalog.selectors import published_versions
 from yiwang.evaluation.models import Invitation, Level, Rating, Rectification
@@ -45,13 +45,13 @@ def rectifier_department_ids(user: Any) -> set[int]:
     subtree assignments expanded)."""
     ids: set[int] = set()
     for role in RECTIFIER_ROLES:
-        ids |= set(user_departments_for_role(user, role))
+        ids |= user_department_ids_for_role(user, role)
     return ids
 
 
 def supervised_department_ids(user: Any) -> set[int]:
     """Departments whose ratings and rectifications ``user`` supervises (督办)."""
-    return set(user_departments_for_role(user, SUPERVISOR_ROLE))
+    return set(user_department_ids_for_role(user, SUPERVISOR_ROLE))
 
 
 def _ancestor_ids(department: Department) -> list[int]:
@@ -101,6 +101,15 @@ def invitation_list(*, rater: User, status: str | None = None) -> QuerySet[Invit
 
 def invitation_pending_count(*, rater: User) -> int:
     return Invitation.objects.filter(rater=rater, status=Invitation.Status.PENDING).count()
+
+
+def rating_levels_of(*, subject_kind: str, subject_ids: Collection[str]) -> dict[str, Level]:
+    """The level rated for each of ``subject_ids`` that has a rating (one query); subjects
+    not rated (yet) are absent. Used by the national case export (满意度)."""
+    rows = Rating.objects.filter(
+        invitation__subject_kind=subject_kind, invitation__subject_id__in=list(subject_ids)
+    ).values_list("invitation__subject_id", "level")
+    return {subject_id: Level(level) for subject_id, level in rows}
 
 
 # --- rectifications ------------------------------------------------------------------------

@@ -93,6 +93,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # "database is locked" on write-after-read transactions. Connections persist per thread
     # (CONN_MAX_AGE above): reopening the file and rerunning the pragmas on every request
     # cost a third of the health endpoint's throughput (bench/http_baseline.py).
+    # The threads of one process queue for the write lock instead of polling SQLite's busy
+    # handler (yiwang/core/db/sqlite3/base.py).
+    DATABASES["default"]["ENGINE"] = "yiwang.core.db.sqlite3"
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -159,6 +162,10 @@ if REDIS_URL:
             "KEY_PREFIX": "yiwang",
         }
     }
+    # Sessions read from Redis, written through to the database: one query less on every
+    # signed-in request. Not in the embedded topology, whose per-process memory cache would
+    # let a session signed out in one worker live on in another.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {
         "default": {

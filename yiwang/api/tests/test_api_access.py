@@ -177,6 +177,7 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "application_notice": ("GET", "/v1/applications/{application_id}/notices/{kind}.pdf"),
     "staff_queue": ("GET", "/v1/staff/applications/queue"),
     "staff_application": ("GET", "/v1/staff/applications/{application_id}"),
+    "staff_case_record": ("GET", "/v1/staff/applications/{application_id}/case-record"),
     "staff_accept": ("POST", "/v1/staff/applications/{application_id}/accept"),
     "staff_refuse": ("POST", "/v1/staff/applications/{application_id}/refuse"),
     "staff_request_supplement": (
@@ -243,6 +244,7 @@ MATRIX: dict[str, dict[str, int]] = {
     "application_notice": {**UNAUTH, "citizen": 200, "staff": 404, "bearer_valid": 404},
     "staff_queue": {**STAFF_ONLY, "staff": 200, "bearer_valid": 200},
     "staff_application": STAFF_ONLY,
+    "staff_case_record": STAFF_ONLY,
     "staff_accept": STAFF_ONLY,
     "staff_refuse": STAFF_ONLY,
     "staff_request_supplement": STAFF_ONLY,

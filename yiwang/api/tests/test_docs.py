@@ -59,6 +59,7 @@ def test_openapi_schema_lists_the_v1_operations_and_both_auth_schemes(db: None):
         "/api/v1/applications/{application_id}/notices/{kind}.pdf",
         "/api/v1/staff/applications/queue",
         "/api/v1/staff/applications/{application_id}",
+        "/api/v1/staff/applications/{application_id}/case-record",
         "/api/v1/staff/applications/{application_id}/accept",
         "/api/v1/staff/applications/{application_id}/refuse",
         "/api/v1/staff/applications/{application_id}/request-supplement",

@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import Throttled
@@ -43,12 +44,14 @@ from yiwang.accounts.selectors import citizen_find_by_identity
 from yiwang.api.auth import AUTH_METHOD_ATTR, request_user
 from yiwang.applications import services
 from yiwang.applications.access import (
+    access_case_record,
     access_own_application,
     access_staff_application,
     access_task,
     require_applicant,
     require_staff,
 )
+from yiwang.applications.case_record import case_record
 from yiwang.applications.models import Application, ApplicationMaterial, Pause, Task
 from yiwang.applications.selectors import (
     NOTICE_KINDS,
@@ -288,6 +291,20 @@ class PauseOut(Schema):
     result: str
 
 
+class CaseRecordOut(Schema):
+    """The national 办件 tables of one application; the keys of each table and their national
+    names are listed in docs/api.md and yiwang/applications/case_record.py."""
+
+    case_number: str = Field(description="办件编号")
+    accept: dict[str, Any] = Field(description="受理 (up_pro_accept)")
+    process: list[dict[str, Any]] = Field(description="过程 (up_pro_process), in time order")
+    result: dict[str, Any] | None = Field(description="结果 (up_pro_result); null until it ends")
+    special_procedure: list[dict[str, Any]] = Field(
+        description="特别程序 (up_pro_special_procedure)"
+    )
+    material: list[dict[str, Any]] = Field(description="材料 (up_pro_material)")
+
+
 class ProgressEventOut(Schema):
     kind: str
     at: datetime
@@ -342,6 +359,9 @@ def _material_out(row: ApplicationMaterial) -> dict[str, Any]:
 
 def _detail(application: Application, *, staff: bool) -> dict[str, Any]:
     tasks = application.tasks.select_related("department").order_by("created_at", "id")
+    pauses = list(application.pauses.all())
+    now = timezone.now()
+    clock = [(p.started_at, p.ended_at or now) for p in pauses]
     return {
         **_row(application),
         "task_code": application.item.task_code,
@@ -349,8 +369,8 @@ def _detail(application: Application, *, staff: bool) -> dict[str, Any]:
         "decision": application.decision,
         "channel": application.channel,
         "accepted_at": application.accepted_at,
-        "light": application_light(application),
-        "paused": application.pauses.filter(ended_at__isnull=True).exists(),
+        "light": application_light(application, now=now, pauses=clock),
+        "paused": any(p.ended_at is None for p in pauses),
         "refusal_reasons": list(application.refusal_reasons),
         "supplement_items": list(application.supplement_items),
         "delivery_method": application.delivery_method,
@@ -364,7 +384,7 @@ def _detail(application: Application, *, staff: bool) -> dict[str, Any]:
                 "status": t.status,
                 "outcome": t.outcome,
                 "due_date": t.due_date,
-                "light": task_light(t),
+                "light": task_light(t, now=now, pauses=clock),
             }
             for t in tasks
         ],
@@ -608,6 +628,17 @@ def staff_application_detail(request: HttpRequest, application_id: UUID) -> dict
         "situation": application.situation,
         "form_data": application.form_data,
     }
+
+
+@router.get("/staff/applications/{application_id}/case-record", response=CaseRecordOut)
+def staff_case_record(request: HttpRequest, application_id: UUID) -> dict[str, Any]:
+    """The national case record (受理, 过程, 结果, 特别程序, 材料) for the provincial
+    platform. It carries the applicant's ID number unmasked: only staff of the accepting
+    department (or above it, by a subtree role) get it, and the read is audited."""
+    user = require_staff(request_user(request))
+    application = access_case_record(user, application_id)
+    services.application_read_log(actor=user, application=application, purpose="国家办件数据上报")
+    return case_record(application)
 
 
 @router.post("/staff/applications/{application_id}/accept", response=ApplicationOut)
