@@ -15,7 +15,8 @@ from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.accounts.models import ApiToken, Delegation, Department, Enterprise, Role, User
@@ -23,7 +24,7 @@ from yiwang.accounts.selectors import user_department_ids_for_role, user_is_admi
 from yiwang.core import errors as core_errors
 from yiwang.core.access import mark
 
-F = TypeVar("F", bound=Callable[..., HttpResponse])
+F = TypeVar("F", bound=Callable[..., HttpResponseBase])
 
 APPLICANT_KINDS = (User.Kind.CITIZEN, User.Kind.ENTERPRISE)
 
@@ -32,7 +33,7 @@ def staff_required(view: F) -> F:
     """Signed-in staff only (user kind ``staff``)."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if getattr(request.user, "kind", None) != "staff":
             raise PermissionDenied
         return view(request, *args, **kwargs)
@@ -44,7 +45,7 @@ def citizen_required(view: F) -> F:
     """Signed-in applicants only: citizens (自然人) and enterprise accounts (法人)."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if getattr(request.user, "kind", None) not in APPLICANT_KINDS:
             raise PermissionDenied
         return view(request, *args, **kwargs)
@@ -62,7 +63,7 @@ def role_required(*roles: str) -> Callable[[F], F]:
 
     def decorator(view: F) -> F:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not user_roles(request.user) & set(roles):
                 raise PermissionDenied
             return view(request, *args, **kwargs)

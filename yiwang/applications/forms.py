@@ -5,7 +5,13 @@ field or the material they are about through ``add_problems``.
 The application form is built from the item: the 办理情形 as large radio choices, the facts
 its DMN table reads (a single item; a 一件事 uses the bundle's merged form), the contact phone,
 whom the user acts for (代办) and a hidden idempotency key. Materials are not form fields:
-each is a file input ``material_<id>`` and, for 容缺 materials, a ``promise_<id>`` checkbox."""
+each is a file input ``material_<id>`` and, for 容缺 materials, a ``promise_<id>`` checkbox.
+The same form serves the portal, the self-service terminal and, with the walk-in applicant's
+name and ID number added (``WalkInForm``), the window's 前台综合受理.
+
+Field labels (``form_field_labels``, ``field_label``): the label the catalog gives a field
+(the DMN input's ``label``; the merged form of a 一件事 that fills this item's field), else a
+label for common field names, else the name made readable: never a bare ``shop_name``."""
 
 from __future__ import annotations
 
@@ -60,11 +66,88 @@ def dmn_facts(dmn_xml: str) -> list[Fact]:
         found.append(
             Fact(
                 name=match.group(1),
-                label=node.get("label") or match.group(1),
+                label=(node.get("label") or "").strip(),  # "" when the table names none
                 type=expression.get("typeRef", "string"),
             )
         )
     return found
+
+
+# Labels of field names that item versions commonly use without labelling them (the catalog's
+# DMN tables and API clients name facts in English or pinyin initials).
+COMMON_FIELD_LABELS: dict[str, Any] = {
+    "name": _("姓名"),
+    "real_name": _("姓名"),
+    "age": _("年龄"),
+    "gender": _("性别"),
+    "sex": _("性别"),
+    "birth_date": _("出生日期"),
+    "id_number": _("身份证号码"),
+    "phone": _("联系电话"),
+    "mobile": _("手机号码"),
+    "email": _("电子邮箱"),
+    "address": _("地址"),
+    "purpose": _("申请事由"),
+    "reason": _("申请理由"),
+    "remark": _("备注"),
+    "note": _("备注"),
+    "amount": _("金额"),
+    "area": _("面积"),
+    "quantity": _("数量"),
+    "start_date": _("开始日期"),
+    "end_date": _("结束日期"),
+    "shop_name": _("店铺名称"),
+    "business_address": _("经营场所"),
+    "business_scope": _("经营范围"),
+    "company": _("企业名称"),
+    "company_name": _("企业名称"),
+    "enterprise_name": _("企业名称"),
+    "uscc": _("统一社会信用代码"),
+    "legal_representative": _("法定代表人"),
+    "registered_capital": _("注册资本"),
+    "registered_address": _("住所"),
+    "employees": _("从业人数"),
+    "household_size": _("家庭人口数"),
+    "monthly_income": _("月收入"),
+}
+
+
+def readable_field_name(name: str) -> str:
+    """``shop_name`` → ``shop name``: the last resort when nothing labels a field."""
+    return re.sub(r"[_\s]+", " ", name).strip() or name
+
+
+def form_field_labels(version: ItemVersion | None, bundle: Bundle | None) -> dict[str, str]:
+    """The labels the catalog gives the form fields of ``version`` (or of ``bundle``'s merged
+    form): the version's DMN input labels first, then the labels of the fields of published
+    一件事 whose merged form fills a field of this item."""
+    labels: dict[str, str] = {}
+    if bundle is not None:
+        for merged in bundle_form(bundle):
+            labels[merged.name] = merged.label
+        return labels
+    if version is None:
+        return labels
+    for fact in dmn_facts(version.dmn_xml):
+        if fact.label:
+            labels[fact.name] = fact.label
+    code = version.item.task_code
+    for schema in Bundle.objects.filter(
+        status=Bundle.Status.PUBLISHED, members__item_id=version.item_id
+    ).values_list("form_schema", flat=True):
+        for raw in schema or []:
+            if not isinstance(raw, dict):
+                continue
+            member_field = (raw.get("maps_to") or {}).get(code)
+            label = str(raw.get("label") or "").strip()
+            if isinstance(member_field, str) and label:
+                labels.setdefault(member_field, label)
+    return labels
+
+
+def field_label(name: str, labels: dict[str, str]) -> str:
+    """What a page shows for the form field ``name``."""
+    return labels.get(name) or str(COMMON_FIELD_LABELS.get(name, "")) or readable_field_name(name)
 
 
 @dataclass
@@ -124,6 +207,8 @@ def material_rows(version: ItemVersion | None, bundle: Bundle | None) -> list[Ma
 class ApplyForm(forms.Form):
     """The application form of one item (``version``) or one 一件事 (``bundle``)."""
 
+    FIRST_FIELDS: tuple[str, ...] = ()
+
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100, required=False)
     contact_phone = forms.CharField(
         label=_("联系电话"),
@@ -144,6 +229,7 @@ class ApplyForm(forms.Form):
     ) -> None:
         super().__init__(data, initial=initial)
         self.fact_names: list[str] = []
+        self.labels = form_field_labels(version, bundle)
         if version is not None and bundle is None:
             situations = list(version.situations.order_by("sort_order", "id"))
             if situations:
@@ -156,7 +242,8 @@ class ApplyForm(forms.Form):
                 )
                 self.situation_hints = {s.code: s.description for s in situations}
             for fact in dmn_facts(version.dmn_xml):
-                self._add_fact(fact.name, fact.label, fact.type, required=True, options=())
+                label = fact.label or field_label(fact.name, self.labels)
+                self._add_fact(fact.name, label, fact.type, required=True, options=())
         if bundle is not None:
             for merged in bundle_form(bundle):
                 self._add_fact(
@@ -176,7 +263,9 @@ class ApplyForm(forms.Form):
                 initial=SELF,
             )
         # the phone last, the hidden key anywhere
-        self.order_fields([*(k for k in self.fields if k != "contact_phone"), "contact_phone"])
+        self.order_fields(
+            [*self.FIRST_FIELDS, *(k for k in self.fields if k != "contact_phone"), "contact_phone"]
+        )
         if not self.is_bound and not self.initial.get("idempotency_key"):
             self.initial["idempotency_key"] = uuid.uuid4().hex
 
@@ -199,6 +288,16 @@ class ApplyForm(forms.Form):
                 required=required,
                 error_messages={**message, "invalid": _("“%(f)s”须填写整数。") % {"f": label}},
                 widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+            )
+        elif type_ == "boolean":
+            self.fields[key] = forms.TypedChoiceField(
+                label=label,
+                required=required,
+                choices=[("true", _("是")), ("false", _("否"))],
+                coerce=lambda value: value == "true",
+                empty_value=None,
+                widget=forms.RadioSelect(attrs={"class": "choice-list"}),
+                error_messages=message,
             )
         elif type_ == "date":
             self.fields[key] = forms.DateField(
@@ -242,6 +341,38 @@ class ApplyForm(forms.Form):
             key = FORM_PREFIX + problem_field[len("form_data.") :]
             return key if key in self.fields else None
         return None
+
+
+class WalkInForm(ApplyForm):
+    """前台综合受理: the application form with the walk-in applicant's identity, which the view
+    looks up among the real-name users (``citizen_find_by_identity``)."""
+
+    FIRST_FIELDS = ("applicant_name", "applicant_id_number")
+
+    applicant_name = forms.CharField(
+        label=_("申请人姓名"),
+        max_length=50,
+        error_messages={"required": _("请填写申请人姓名。")},
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    applicant_id_number = forms.CharField(
+        label=_("申请人身份证号码"),
+        help_text=_("18 位居民身份证号码，核对身份证原件后录入。"),
+        max_length=18,
+        error_messages={"required": _("请填写申请人身份证号码。")},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["contact_phone"].help_text = _(
+            "申请人的 11 位手机号码：办理进度发短信到这个号码，查询进度要用后四位。"
+        )
+
+    def field_for_problem(self, problem_field: str) -> str | None:
+        if problem_field == "applicant":
+            return "applicant_id_number"
+        return super().field_for_problem(problem_field)
 
 
 class SupplementForm(forms.Form):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -229,6 +230,31 @@ def _progress_failures_key(number: str) -> str:
 def progress_locked(*, number: str) -> bool:
     """Has ``number`` been asked with wrong digits too often in the last hour?"""
     return bool(cache.get(_progress_failures_key(number), 0) >= PROGRESS_FAILURES_PER_NUMBER)
+
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def progress_rate_window() -> tuple[int, int]:
+    """``settings.YIWANG_PROGRESS_QUERY_RATE`` ("30/m") as (queries, seconds); read per call,
+    so that an operator's change needs no restart of the code that reads it."""
+    rate = str(getattr(settings, "YIWANG_PROGRESS_QUERY_RATE", "30/m"))
+    count_text, _sep, period = rate.partition("/")
+    return int(count_text or 30), PERIODS.get(period[:1] or "m", 60)
+
+
+def progress_rate_allows(address: str) -> bool:
+    """One budget per client address for the progress page and the API together: a fixed
+    window counter (one ``add`` and one ``incr`` on the cache, whatever the rate)."""
+    allowed, seconds = progress_rate_window()
+    key = "applications:progress_rate:" + hashlib.sha256(address.encode("utf-8")).hexdigest()
+    cache.add(key, 0, seconds)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, seconds)
+        used = 1
+    return used <= allowed
 
 
 def progress_find(*, number: str, phone_last4: str) -> Progress | None:

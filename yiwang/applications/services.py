@@ -512,6 +512,114 @@ def _resolve_parties(
     return applicant, principal, delegation
 
 
+@dataclass
+class _Valid:
+    """A request that passed every check: what ``_create`` needs."""
+
+    version: ItemVersion
+    members: list[dict[str, Any]]
+    department: Department
+    checked: _Checked
+
+
+def _validate_request(
+    *,
+    item: ServiceItem | None,
+    bundle: Bundle | None,
+    form_data: dict[str, Any],
+    phone: str,
+    materials: Sequence[MaterialInput],
+    situation: str,
+    applicant: User,
+    key: str = "",
+) -> _Valid:
+    """Every check of a submission; raises one ``applications.invalid`` listing every problem
+    (or the error that stops all checking, such as an item that cannot be applied for)."""
+    problems = Problems()
+    if len(key) > 100:
+        problems.add("idempotency_key", "too_long", _("幂等键不能超过 100 个字符。"))
+    version: ItemVersion | None = None
+    members: list[dict[str, Any]] = []
+    if (item is None) == (bundle is None):
+        raise ValidationError(errors.INVALID, _("请选择一个事项或一件事。"))
+    if bundle is not None:
+        if bundle.status != Bundle.Status.PUBLISHED:
+            raise ValidationError(errors.NOT_APPLICABLE, _("该一件事尚未发布，不能申请。"))
+        members = _pinned_members(bundle)
+        if not members:
+            raise ValidationError(errors.NOT_APPLICABLE, _("该一件事没有可办理的事项。"))
+        version = ItemVersion.objects.select_related("item").get(pk=members[0]["version_id"])
+    else:
+        # One published version per item (a constraint): no ORDER BY over the wide row.
+        version = next(
+            iter(
+                ItemVersion.objects.select_related("item", "item__department")
+                .filter(item=item, status=ItemVersion.Status.PUBLISHED)
+                .order_by()[:1]
+            ),
+            None,
+        )
+        if version is None or version.external_system:
+            raise ValidationError(errors.NOT_APPLICABLE, _("该事项目前不能在本平台申请。"))
+        codes = _situation_codes(version)
+        if codes and situation not in codes:
+            problems.add("situation", "situation", _("请选择办理情形。"))
+        elif not codes and situation:
+            problems.add("situation", "situation", _("该事项没有办理情形可选。"))
+    if not PHONE_RE.fullmatch(phone):
+        problems.add(
+            "contact_phone", "phone", _("联系电话格式不正确：应为以 1 开头的 11 位手机号码。")
+        )
+    _check_form(problems, form_data, bundle)
+    checked = _check_materials(
+        problems,
+        materials,
+        allowed=_allowed_material_ids(version, bundle),
+        requirements=requirements_for(version=version, bundle=bundle, situation=situation),
+        applicant=applicant,
+        require_complete=True,
+    )
+    problems.raise_if_any()
+
+    department = bundle.lead_department if bundle is not None else version.item.department
+    if department is None:
+        raise ValidationError(errors.NOT_APPLICABLE, _("该事项没有设置实施部门，不能申请。"))
+    return _Valid(version=version, members=members, department=department, checked=checked)
+
+
+def application_validate(
+    *,
+    actor: User,
+    item: ServiceItem | None = None,
+    bundle: Bundle | None = None,
+    form_data: dict[str, Any],
+    contact_phone: str,
+    materials: Sequence[MaterialInput] = (),
+    situation: str = "",
+    channel: str = Application.Channel.ONLINE,
+    applicant: User | None = None,
+    principal: User | None = None,
+) -> None:
+    """Every check ``application_submit`` makes, creating nothing and storing no file: a page
+    or a client shows all problems before the applicant sends the files for good. Returns
+    quietly when the submission would be accepted for 预审 (materials a government source
+    must provide are fetched, so a source that is down is reported here too)."""
+    if channel not in Application.Channel.values:
+        raise ValidationError(errors.INVALID, _("未知的申请渠道：%(c)s") % {"c": channel})
+    applicant, _principal, _delegation = _resolve_parties(
+        actor=actor, channel=channel, applicant=applicant, principal=principal
+    )
+    _validate_request(
+        item=item,
+        bundle=bundle,
+        form_data=form_data,
+        phone=_normalise_phone(contact_phone),
+        materials=materials,
+        situation=situation,
+        applicant=applicant,
+    )
+
+
 def application_submit(
     *,
     actor: User,
@@ -564,66 +672,27 @@ def application_submit(
         if existing is not None:
             return existing
 
-    problems = Problems()
-    if len(key) > 100:
-        problems.add("idempotency_key", "too_long", _("幂等键不能超过 100 个字符。"))
-    version: ItemVersion | None = None
-    members: list[dict[str, Any]] = []
-    if (item is None) == (bundle is None):
-        raise ValidationError(errors.INVALID, _("请选择一个事项或一件事。"))
-    if bundle is not None:
-        if bundle.status != Bundle.Status.PUBLISHED:
-            raise ValidationError(errors.NOT_APPLICABLE, _("该一件事尚未发布，不能申请。"))
-        members = _pinned_members(bundle)
-        if not members:
-            raise ValidationError(errors.NOT_APPLICABLE, _("该一件事没有可办理的事项。"))
-        version = ItemVersion.objects.select_related("item").get(pk=members[0]["version_id"])
-    else:
-        # One published version per item (a constraint): no ORDER BY over the wide row.
-        version = next(
-            iter(
-                ItemVersion.objects.select_related("item", "item__department")
-                .filter(item=item, status=ItemVersion.Status.PUBLISHED)
-                .order_by()[:1]
-            ),
-            None,
-        )
-        if version is None or version.external_system:
-            raise ValidationError(errors.NOT_APPLICABLE, _("该事项目前不能在本平台申请。"))
-        codes = _situation_codes(version)
-        if codes and situation not in codes:
-            problems.add("situation", "situation", _("请选择办理情形。"))
-        elif not codes and situation:
-            problems.add("situation", "situation", _("该事项没有办理情形可选。"))
-    if not PHONE_RE.fullmatch(phone):
-        problems.add(
-            "contact_phone", "phone", _("联系电话格式不正确：应为以 1 开头的 11 位手机号码。")
-        )
-    _check_form(problems, form_data, bundle)
-    checked = _check_materials(
-        problems,
-        materials,
-        allowed=_allowed_material_ids(version, bundle),
-        requirements=requirements_for(version=version, bundle=bundle, situation=situation),
+    valid = _validate_request(
+        item=item,
+        bundle=bundle,
+        form_data=form_data,
+        phone=phone,
+        materials=materials,
+        situation=situation,
         applicant=applicant,
-        require_complete=True,
+        key=key,
     )
-    problems.raise_if_any()
-
-    department = bundle.lead_department if bundle is not None else version.item.department
-    if department is None:
-        raise ValidationError(errors.NOT_APPLICABLE, _("该事项没有设置实施部门，不能申请。"))
     stored: list[str] = []
     try:
-        for given, _material, mime in checked.uploads:
+        for given, _material, mime in valid.checked.uploads:
             stored.append(_store(given.content or b"", mime))
         with transaction.atomic():
             application = _create(
                 actor=actor,
-                version=version,
+                version=valid.version,
                 bundle=bundle,
-                members=members,
-                department=department,
+                members=valid.members,
+                department=valid.department,
                 applicant=applicant,
                 principal=principal,
                 delegation=delegation,
@@ -633,7 +702,7 @@ def application_submit(
                 phone=phone,
                 key=key,
                 digest=digest,
-                checked=checked,
+                checked=valid.checked,
                 stored=stored,
             )
     except IntegrityError:
@@ -785,8 +854,13 @@ def application_accept(
     if locked.status != Application.Status.SUBMITTED:
         raise _transition_error(locked, gettext("受理"))
     problems = Problems()
-    allowed = _allowed_material_ids(locked.version if not locked.bundle_id else None, locked.bundle)
-    have = set(locked.materials.values_list("material_id", flat=True))
+    allowed: dict[int, Material] = {}
+    have: set[int] = set()
+    if tolerated:  # the common acceptance promises nothing: no need to read the materials
+        allowed = _allowed_material_ids(
+            locked.version if not locked.bundle_id else None, locked.bundle
+        )
+        have = set(locked.materials.values_list("material_id", flat=True))
     promised: list[Material] = []
     for material_id in tolerated:
         material = allowed.get(material_id)

@@ -9,6 +9,9 @@ from yiwang.applications import views_staff as views
 app_name = "applications_staff"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("walk-in/", views.walk_in, name="walk_in"),
+    path("walk-in/bundle/<slug:code>/", views.walk_in_bundle, name="walk_in_bundle"),
+    path("walk-in/<str:task_code>/", views.walk_in_item, name="walk_in_item"),
     path("issuance/", views.issuance, name="issuance"),
     path("tasks/", views.tasks, name="tasks"),
     path("tasks/<uuid:public_id>/", views.task, name="task"),
@@ -24,4 +27,9 @@ urlpatterns = [
     path("<uuid:public_id>/conclude/", views.conclude, name="conclude"),
     path("<uuid:public_id>/issue/", views.issue, name="issue"),
     path("<uuid:public_id>/notices/<str:kind>.pdf", views.notice, name="notice"),
+    path(
+        "<uuid:public_id>/materials/<uuid:material_id>/",
+        views.material_file,
+        name="material_file",
+    ),
 ]

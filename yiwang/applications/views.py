@@ -16,13 +16,11 @@ Plain forms that work without JavaScript; each view resolves the actor and the o
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -32,7 +30,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from yiwang.accounts.models import Delegation, User
 from yiwang.applications import services
 from yiwang.applications.access import access_own_application, require_applicant
+from yiwang.applications.apply_flow import (
+    Submission,
+    error_count,
+    materials_from_post,
+    place_problems,
+    problems_of,
+    situation_hints,
+    submit_from_post,
+)
 from yiwang.applications.forms import (
+    FORM_PREFIX,
     SELF,
     ApplyForm,
     MaterialRow,
@@ -44,14 +52,16 @@ from yiwang.applications.forms import (
 from yiwang.applications.models import Application, ApplicationMaterial
 from yiwang.applications.selectors import (
     application_light,
+    application_situation_name,
     application_timeline,
     applications_of,
     delegators_of,
     progress_find,
     progress_locked,
+    progress_rate_allows,
 )
 from yiwang.catalog.models import Bundle, ItemVersion, ServiceItem
-from yiwang.core.access import authenticated, public
+from yiwang.core.access import authenticated, client_address, public
 from yiwang.core.errors import DomainError, NotFound, ValidationError
 
 PAGE_SIZE = 20
@@ -93,7 +103,6 @@ EVENT_LABELS = {
     "withdrawn": _("已撤回"),
     "escalated": _("督办"),
 }
-SENTINEL_MATERIAL = -1  # no catalog material has this id
 
 
 def event_label(kind: str) -> str:
@@ -112,138 +121,59 @@ def _principals(user: User) -> list[User]:
     ]
 
 
-def _materials_from_post(
-    request: HttpRequest, rows: list[MaterialRow]
-) -> tuple[list[services.MaterialInput], dict[int, int]]:
-    """The materials the page sent (an upload or a 容缺 promise for each row) and, per input
-    index, the row's material id (the service reports problems as ``materials[i]``)."""
-    given: list[services.MaterialInput] = []
-    index_to_id: dict[int, int] = {}
-    for row in rows:
-        upload = request.FILES.get(f"material_{row.pk}")
-        promised = row.tolerated and request.POST.get(f"promise_{row.pk}") == "on"
-        row.promised = promised
-        if upload is not None:
-            index_to_id[len(given)] = row.pk
-            given.append(
-                services.MaterialInput(
-                    material_id=row.pk, content=upload.read(), filename=upload.name or ""
-                )
-            )
-        elif promised:
-            index_to_id[len(given)] = row.pk
-            given.append(services.MaterialInput(material_id=row.pk, promised=True))
-    return given, index_to_id
-
-
-def _index(where: str) -> int:
-    inner = where[len("materials[") : -1] if where.startswith("materials[") else ""
-    return int(inner) if inner.isdigit() else -2
-
-
-def _place_problems(
-    form: ApplyForm,
-    rows: list[MaterialRow],
-    problems: list[dict[str, str]],
-    index_to_id: dict[int, int],
-) -> list[str]:
-    """Put each problem next to its field or material; the others are returned."""
-    by_id = {row.pk: row for row in rows}
-    general: list[str] = []
-    for problem in problems:
-        where, message = problem.get("field", ""), problem.get("message", "")
-        target = form.field_for_problem(where)
-        if target is not None:
-            if message not in form.errors.get(target, []):
-                form.add_error(target, message)
-            continue
-        row = None
-        if where.startswith("materials[") and where.endswith("]"):
-            index = where[len("materials[") : -1]
-            row = by_id.get(index_to_id.get(int(index), -1)) if index.isdigit() else None
-        elif where == "materials":
-            row = next((r for r in rows if f"“{r.name}”" in message), None)
-        if index_to_id.get(_index(where)) == SENTINEL_MATERIAL:
-            continue
-        if row is not None:
-            row.errors.append(message)
-        else:
-            general.append(message)
-    return general
-
-
-def _apply(
+def apply_page(
     request: HttpRequest,
     *,
     item: ServiceItem | None,
     bundle: Bundle | None,
     title: str,
     version: ItemVersion | None,
+    channel: str = Application.Channel.ONLINE,
+    template: str = "applications/citizen/apply.html",
+    data: Any = None,
+    done: Callable[[Application], HttpResponse] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
+    """The apply page of the portal (and, with its own ``template``, ``channel`` and ``done``,
+    of the self-service terminal). ``data`` replaces the POST (the terminal fills in the
+    account's phone)."""
     user = require_applicant(request.user)
     principals = _principals(user)
     rows = material_rows(version, bundle)
+    posted = request.method == "POST"
     form = ApplyForm(
-        request.POST if request.method == "POST" else None,
+        (data if data is not None else request.POST) if posted else None,
         version=version,
         bundle=bundle,
         principals=principals,
     )
-    general: list[str] = []
-    status = 200
-    if request.method == "POST":
-        materials, index_to_id = _materials_from_post(request, rows)
-        valid = form.is_valid()  # the form checks the shape of the facts; the service the rest
-        data = form.cleaned_data
-        principal = None
-        chosen = request.POST.get("principal", SELF)
-        if chosen != SELF:
-            principal = next((p for p in principals if str(p.public_id) == chosen), None)
-        if not valid:
-            # Ask the service too, so that every problem is shown in one round. A material
-            # that belongs to no item is added, so the service refuses (nothing is created);
-            # its problem about that sentinel is left out.
-            index_to_id[len(materials)] = SENTINEL_MATERIAL
-            materials.append(services.MaterialInput(material_id=SENTINEL_MATERIAL))
-        try:
-            application = services.application_submit(
-                actor=user,
-                item=item,
-                bundle=bundle,
-                form_data=form.form_data() if valid else form.raw_form_data(),
-                contact_phone=str(
-                    data.get("contact_phone") or request.POST.get("contact_phone", "")
-                ),
-                materials=materials,
-                situation=str(data.get("situation") or request.POST.get("situation", "")),
-                channel=Application.Channel.ONLINE,
-                principal=principal,
-                idempotency_key=str(data.get("idempotency_key") or ""),
-            )
-        except ValidationError as exc:
-            problems = exc.extra.get("problems") or [
-                {"field": exc.extra.get("field", ""), "message": str(exc.message)}
-            ]
-            general = _place_problems(form, rows, problems, index_to_id)
-            status = 422
-        except DomainError as exc:
-            general = [str(exc.message)]
-            status = exc.status
-        else:
-            if not valid:  # cannot happen: the sentinel material is always refused
-                raise RuntimeError("an invalid form was submitted")
+    outcome = Submission()
+    if posted:
+        chosen = str(form.data.get("principal", SELF))
+        principal = next((p for p in principals if str(p.public_id) == chosen), None)
+        outcome = submit_from_post(
+            request,
+            form=form,
+            rows=rows,
+            actor=user,
+            item=item,
+            bundle=bundle,
+            channel=channel,
+            principal=principal if chosen != SELF else None,
+        )
+        if outcome.application is not None:
+            application = outcome.application
+            if done is not None:
+                return done(application)
             messages.success(
                 request,
                 _("申请已提交，办件编号 %(n)s。请留意短信和“我的消息”。")
                 % {"n": application.number},
             )
             return redirect("applications:detail", public_id=application.public_id)
-        if not valid and status != 422:
-            status = 422
-    situation = request.POST.get("situation", "") if request.method == "POST" else ""
     return render(
         request,
-        "applications/citizen/apply.html",
+        template,
         {
             "title": title,
             "item": item,
@@ -251,15 +181,14 @@ def _apply(
             "version": version,
             "form": form,
             "rows": rows,
-            "general_errors": general,
-            "situation_hints": getattr(form, "situation_hints", {}),
-            "situation": situation,
-            "fact_fields": [form[n] for n in form.fields if n.startswith("f_")],
-            "error_count": len(general)
-            + sum(len(e) for e in form.errors.values())
-            + sum(len(r.errors) for r in rows),
+            "general_errors": outcome.general,
+            "situation_hints": situation_hints(form),
+            "situation": str(form.data.get("situation", "")) if posted else "",
+            "fact_fields": [form[n] for n in form.fields if n.startswith(FORM_PREFIX)],
+            "error_count": error_count(form, rows, outcome.general),
+            **(extra or {}),
         },
-        status=status,
+        status=outcome.status,
     )
 
 
@@ -274,7 +203,7 @@ def apply_item(request: HttpRequest, task_code: str) -> HttpResponse:
     )
     if item is None or version is None or version.external_system:
         raise NotFound("core.not_found", _("找不到该事项，或该事项不能在本平台申请。"))
-    return _apply(request, item=item, bundle=None, version=version, title=version.name)
+    return apply_page(request, item=item, bundle=None, version=version, title=version.name)
 
 
 @authenticated
@@ -283,7 +212,7 @@ def apply_bundle(request: HttpRequest, code: str) -> HttpResponse:
     bundle = Bundle.objects.filter(code=code, status=Bundle.Status.PUBLISHED).first()
     if bundle is None:
         raise NotFound("core.not_found", _("找不到该一件事，或它尚未发布。"))
-    return _apply(request, item=None, bundle=bundle, version=None, title=bundle.name)
+    return apply_page(request, item=None, bundle=bundle, version=None, title=bundle.name)
 
 
 # --- my applications -------------------------------------------------------------------------
@@ -341,6 +270,7 @@ def _detail_context(
         "application": application,
         "light": light,
         "light_label": LIGHT_LABELS.get(light, ""),
+        "situation_name": application_situation_name(application),
         "events": [
             {"label": event_label(e.kind), "event": e}
             for e in application_timeline(application, public_only=True)
@@ -401,7 +331,7 @@ def supplement(request: HttpRequest, public_id: UUID) -> HttpResponse:
     form = SupplementForm(request.POST)
     context = _detail_context(application, supplement_form=form)
     rows: list[MaterialRow] = context["supplement_rows"]
-    given, index_to_id = _materials_from_post(request, rows)
+    given, index_to_id = materials_from_post(request, rows)
     general: list[str] = []
     if form.is_valid():
         if not given:
@@ -416,11 +346,11 @@ def supplement(request: HttpRequest, public_id: UUID) -> HttpResponse:
                     note=form.cleaned_data["note"],
                 )
             except ValidationError as exc:
-                problems = exc.extra.get("problems") or [
-                    {"field": exc.extra.get("field", ""), "message": str(exc.message)}
-                ]
-                general = _place_problems(
-                    ApplyForm(version=None, bundle=None, principals=[]), rows, problems, index_to_id
+                general = place_problems(
+                    ApplyForm(version=None, bundle=None, principals=[]),
+                    rows,
+                    problems_of(exc),
+                    index_to_id,
                 )
             except DomainError as exc:
                 general = [str(exc.message)]
@@ -434,28 +364,6 @@ def supplement(request: HttpRequest, public_id: UUID) -> HttpResponse:
 # --- public progress -------------------------------------------------------------------------
 
 
-def _client_address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
-
-
-def _rate_allows(request: HttpRequest) -> bool:
-    """Fixed window per client address, at the API's rate (``YIWANG_PROGRESS_QUERY_RATE``)."""
-    rate = str(getattr(settings, "YIWANG_PROGRESS_QUERY_RATE", "30/m"))
-    count_text, _sep, period = rate.partition("/")
-    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(period[:1] or "m", 60)
-    key = (
-        "applications:progress_page:"
-        + hashlib.sha256(_client_address(request).encode("utf-8")).hexdigest()
-    )
-    cache.add(key, 0, seconds)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, seconds)
-        used = 1
-    return used <= int(count_text or 30)
-
-
 @public
 @require_GET
 def progress(request: HttpRequest) -> HttpResponse:
@@ -465,7 +373,7 @@ def progress(request: HttpRequest) -> HttpResponse:
     status = 200
     if form.is_bound and form.is_valid():
         number = form.cleaned_data["number"].strip()
-        if not _rate_allows(request) or progress_locked(number=number):
+        if not progress_rate_allows(client_address(request)) or progress_locked(number=number):
             problem = str(_("查询太频繁，请稍后再试。如需帮助请拨打 12345。"))
             status = 429
         else:

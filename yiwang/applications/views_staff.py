@@ -2,6 +2,10 @@
 
 * 受理台 (window clerks): the acceptance queue of their departments, oldest first, and the case
   page with 受理 (容缺), 不予受理 and 一次性告知补正;
+* 前台综合受理 (window clerks): a walk-in applicant's application entered at the window
+  (``/console/applications/walk-in/``): choose an item or 一件事 of the clerk's departments,
+  identify the applicant (real name + ID number of a real-name user), fill in the same form
+  as the portal and submit with channel ``window``; the case page then offers 受理 at once;
 * 出件 (window clerks): approved and rejected cases to conclude (办结), concluded ones to issue
   (window pickup, post, electronic);
 * 待办任务 (approvers): the departments' task inbox, the task page with claim, approve or
@@ -21,17 +25,32 @@ from uuid import UUID
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yiwang.accounts.access import role_required
 from yiwang.accounts.models import Role, User
-from yiwang.accounts.selectors import user_departments_for_role
+from yiwang.accounts.selectors import citizen_find_by_identity, user_departments_for_role
 from yiwang.applications import services
 from yiwang.applications.access import access_staff_application, access_task
+from yiwang.applications.apply_flow import (
+    Submission,
+    error_count,
+    materials_from_post,
+    situation_hints,
+    submit_from_post,
+)
+from yiwang.applications.forms import (
+    FORM_PREFIX,
+    WalkInForm,
+    field_label,
+    form_field_labels,
+    material_rows,
+)
 from yiwang.applications.forms_staff import (
     AcceptForm,
     CompleteForm,
@@ -53,11 +72,13 @@ from yiwang.applications.selectors import (
     task_inbox,
     task_light,
 )
-from yiwang.catalog.models import Material
+from yiwang.catalog.models import Bundle, ItemVersion, Material, ServiceItem
+from yiwang.catalog.search import catalog_search
 from yiwang.core.errors import Conflict, NotFound, ValidationError
 from yiwang.core.masking import mask_name, mask_phone
 
 PAGE_SIZE = 20
+WALK_IN_SEARCH_LIMIT = 500  # catalog hits looked at for the walk-in item list
 clerk_required = role_required(Role.WINDOW_CLERK)
 approver_required = role_required(Role.APPROVER)
 staff_of_case_required = role_required(Role.WINDOW_CLERK, Role.APPROVER, Role.SUPERVISOR)
@@ -126,6 +147,22 @@ def _with_lights(rows: Any, light: Any) -> list[Any]:
     return shown
 
 
+def _form_rows(application: Application) -> list[tuple[str, Any]]:
+    """The application form as (label, value) rows: the catalog's labels, never bare keys."""
+    labels = form_field_labels(
+        None if application.bundle_id else application.version, application.bundle
+    )
+    return [(field_label(k, labels), v) for k, v in sorted(application.form_data.items())]
+
+
+def _situation_name(application: Application) -> str:
+    """The 办理情形 as the catalog names it (its code when the version no longer has it)."""
+    if not application.situation or application.bundle_id:
+        return application.situation
+    found = application.version.situations.filter(code=application.situation).first()
+    return found.name if found else application.situation
+
+
 def _done(request: HttpRequest, message: Any, to: str, **kwargs: Any) -> HttpResponse:
     messages.success(request, message)
     return HttpResponseRedirect(reverse(to, kwargs=kwargs))
@@ -143,6 +180,172 @@ def queue(request: HttpRequest) -> HttpResponse:
         "applications/staff/queue.html",
         {"page": page, "rows": _with_lights(page.object_list, application_light)},
     )
+
+
+# --- 前台综合受理: walk-in applications ----------------------------------------------------------
+
+
+def _walk_in_hits(user: User, q: str) -> tuple[list[Any], bool]:
+    """Published items (that this platform handles) and 一件事 of the clerk's window
+    departments matching ``q``, best first; and whether the search limit was reached."""
+    departments = set(user_departments_for_role(user, Role.WINDOW_CLERK))
+    found = catalog_search(q=q, kind="all", limit=WALK_IN_SEARCH_LIMIT)
+    hits = [
+        hit
+        for hit in found.items
+        if (
+            hit.version is not None
+            and not hit.version.external_system
+            and hit.version.item.department_id in departments
+        )
+        or (hit.bundle is not None and hit.bundle.lead_department_id in departments)
+    ]
+    return hits, found.count > WALK_IN_SEARCH_LIMIT
+
+
+@clerk_required
+@require_GET
+def walk_in(request: HttpRequest) -> HttpResponse:
+    """Step 1: choose the item (or 一件事) the walk-in applicant asks for."""
+    q = request.GET.get("q", "").strip()[:100]
+    hits, truncated = _walk_in_hits(_user(request), q)
+    page = Paginator(hits, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "applications/staff/walk_in_choose.html",
+        {
+            "q": q,
+            "page": page,
+            "truncated": truncated,
+            "query_string": urlencode({"q": q}) if q else "",
+        },
+    )
+
+
+def _walk_in_applicant(form: WalkInForm) -> tuple[User | None, str]:
+    """The real-name user the clerk identified, or None and the problem (none when a field is
+    empty: the form says so)."""
+    name = str(form.data.get("applicant_name", "")).strip()
+    number = str(form.data.get("applicant_id_number", "")).strip().upper()
+    if not name or not number:
+        return None, ""
+    try:
+        found = citizen_find_by_identity(real_name=name, id_number=number)
+    except ValidationError as exc:
+        return None, str(exc.message)
+    if found is None:
+        return None, str(
+            _(
+                "找不到姓名和身份证号码相符的实名注册用户。请核对身份证原件；"
+                "申请人尚未实名注册的，请先协助其完成实名注册。"
+            )
+        )
+    return found, ""
+
+
+def _walk_in(
+    request: HttpRequest,
+    *,
+    item: ServiceItem | None,
+    bundle: Bundle | None,
+    version: ItemVersion | None,
+    title: str,
+) -> HttpResponse:
+    user = _user(request)
+    rows = material_rows(version, bundle)
+    posted = request.method == "POST"
+    form = WalkInForm(
+        request.POST if posted else None, version=version, bundle=bundle, principals=[]
+    )
+    outcome = Submission()
+    if posted:
+        applicant, problem = _walk_in_applicant(form)
+        if applicant is None:
+            # Without an applicant the service cannot check the rest (whose materials, whose
+            # e-certificates): the identity comes first, with the form's own problems.
+            materials_from_post(request, rows)  # keeps the 容缺 ticks
+            form.is_valid()
+            if problem:
+                form.add_error("applicant_id_number", problem)
+            outcome = Submission(status=422)
+        else:
+            outcome = submit_from_post(
+                request,
+                form=form,
+                rows=rows,
+                actor=user,
+                item=item,
+                bundle=bundle,
+                channel=Application.Channel.WINDOW,
+                applicant=applicant,
+            )
+        if outcome.application is not None:
+            application = outcome.application
+            return _done(
+                request,
+                _("已为申请人 %(name)s 提交申请，办件编号 %(n)s。请核对材料原件后受理。")
+                % {
+                    "name": mask_name(applicant.real_name if applicant else ""),
+                    "n": application.number,
+                },
+                "applications_staff:case",
+                public_id=application.public_id,
+            )
+    return render(
+        request,
+        "applications/staff/walk_in_form.html",
+        {
+            "title": title,
+            "item": item,
+            "bundle": bundle,
+            "version": version,
+            "form": form,
+            "rows": rows,
+            "general_errors": outcome.general,
+            "situation_hints": situation_hints(form),
+            "situation": str(form.data.get("situation", "")) if posted else "",
+            "fact_fields": [form[n] for n in form.fields if n.startswith(FORM_PREFIX)],
+            "error_count": error_count(form, rows, outcome.general),
+        },
+        status=outcome.status,
+    )
+
+
+def _walk_in_not_found() -> NotFound:
+    return NotFound("core.not_found", _("找不到该事项，或它不属于您所在窗口的受理范围。"))
+
+
+@clerk_required
+@require_http_methods(["GET", "POST"])
+def walk_in_item(request: HttpRequest, task_code: str) -> HttpResponse:
+    """Step 2: the walk-in application of one item of the clerk's departments."""
+    departments = user_departments_for_role(_user(request), Role.WINDOW_CLERK)
+    version = (
+        ItemVersion.objects.filter(
+            item__task_code=task_code,
+            item__department_id__in=departments,
+            status=ItemVersion.Status.PUBLISHED,
+            external_system=False,
+        )
+        .select_related("item")
+        .first()
+    )
+    if version is None:
+        raise _walk_in_not_found()
+    return _walk_in(request, item=version.item, bundle=None, version=version, title=version.name)
+
+
+@clerk_required
+@require_http_methods(["GET", "POST"])
+def walk_in_bundle(request: HttpRequest, code: str) -> HttpResponse:
+    """Step 2 for a 一件事 whose lead department is one of the clerk's."""
+    departments = user_departments_for_role(_user(request), Role.WINDOW_CLERK)
+    bundle = Bundle.objects.filter(
+        code=code, status=Bundle.Status.PUBLISHED, lead_department_id__in=departments
+    ).first()
+    if bundle is None:
+        raise _walk_in_not_found()
+    return _walk_in(request, item=None, bundle=bundle, version=None, title=bundle.name)
 
 
 @clerk_required
@@ -189,7 +392,8 @@ def _case_page(
             "applicant": mask_name(application.applicant.real_name),
             "principal": mask_name(principal.real_name) if principal else "",
             "contact_phone": mask_phone(application.contact_phone),
-            "form_data": sorted(application.form_data.items()),
+            "situation_name": _situation_name(application),
+            "form_data": _form_rows(application),
             "materials": application.materials.select_related("material"),
             "promised": ApplicationMaterial.Source.PROMISED,
             "tasks": _with_lights(
@@ -337,6 +541,36 @@ def notice(request: HttpRequest, public_id: UUID, kind: str) -> HttpResponse:
     return response
 
 
+@staff_of_case_required
+@require_GET
+def material_file(request: HttpRequest, public_id: UUID, material_id: UUID) -> HttpResponseBase:
+    """An uploaded material of the case, for staff of the case's departments; the read is
+    audited. Served as an attachment with the type sniffed at upload, never rendered inline
+    from the site's own origin."""
+    user = _user(request)
+    application = access_staff_application(user, public_id)
+    found = application.materials.filter(public_id=material_id).exclude(file="").first()
+    if found is None:
+        raise NotFound("core.not_found", _("找不到该材料文件。"))
+    try:
+        handle = found.file.open("rb")
+    except (FileNotFoundError, OSError) as exc:
+        raise NotFound("core.not_found", _("该材料文件已不在存储中。")) from exc
+    services.application_read_log(
+        actor=user, application=application, purpose=f"查看材料（{found.name}）"
+    )
+    stored = found.file.name or ""
+    extension = stored.rsplit(".", 1)[-1] if "." in stored else "bin"
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"{application.number}-{found.name}.{extension}",
+        content_type=found.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 # --- 待办任务: the approvers ----------------------------------------------------------------------
 
 
@@ -394,7 +628,7 @@ def _task_page(
             "can_claim": working and task.status == Task.Status.OPEN,
             "claimed_by_other": task.status == Task.Status.CLAIMED and task.assignee_id != user.pk,
             "open_pause": open_pause,
-            "form_data": sorted(application.form_data.items()),
+            "form_data": _form_rows(application),
             "materials": application.materials.all(),
             "promised": ApplicationMaterial.Source.PROMISED,
             "others": application.tasks.exclude(pk=task.pk)

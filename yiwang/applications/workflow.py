@@ -64,17 +64,27 @@ def workflow_load(state: dict[str, Any]) -> BpmnWorkflow:
     return workflow
 
 
+def _task_name(bpmn_name: str, department_name: str) -> str:
+    """A task's name without the "<department>：" that bundle processes generated before the
+    department was left out of it (their specs are stored with the running cases)."""
+    prefix = f"{department_name}："
+    if department_name and bpmn_name.startswith(prefix) and len(bpmn_name) > len(prefix):
+        return bpmn_name[len(prefix) :]
+    return bpmn_name
+
+
 def ready_tasks(workflow: BpmnWorkflow) -> list[tuple[ReadyTask, Any]]:
     found = []
     for task in process_ready_tasks(workflow):
         props = (getattr(task.task_spec, "extensions", None) or {}).get("properties", {})
         limit = str(props.get("timeLimit", "")).strip()
+        name = str(task.task_spec.bpmn_name or task.task_spec.bpmn_id or "")
         found.append(
             (
                 ReadyTask(
                     spiff_id=task.id,
                     bpmn_id=str(task.task_spec.bpmn_id or ""),
-                    name=str(task.task_spec.bpmn_name or task.task_spec.bpmn_id or ""),
+                    name=_task_name(name, str(props.get("departmentName", ""))),
                     kind=str(props.get("kind", "")),
                     role=str(props.get("role", "")) or "approver",
                     department_code=str(props.get("department", "")),
@@ -117,7 +127,8 @@ def bundle_tasks(bundle: Bundle, members: list[dict[str, Any]]) -> list[BundleTa
                 stage=stage,
                 department_code=code,
                 department_name=rows[0]["department_name"],
-                name=f"{rows[0]['department_name']}：" + "、".join(r["name"] for r in rows),
+                # the department is the task's own column on every page: not in its name
+                name="、".join(r["name"] for r in rows),
                 time_limit=max(limits) if limits else None,
             )
         )

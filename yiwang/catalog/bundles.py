@@ -20,6 +20,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.accounts.models import Department, User
@@ -422,7 +423,9 @@ class MaterialUse:
 
 @dataclass
 class MergedMaterial:
-    """One entry of the bundle's single material list (一套材料)."""
+    """One entry of the bundle's single material list (一套材料). ``note`` says when the
+    entry is needed only in some members' situations (a bundle has no situation choice, so
+    such an entry is 非必要 in the bundle)."""
 
     name: str
     normalised_name: str
@@ -432,6 +435,7 @@ class MergedMaterial:
     certificate_type_code: str = ""
     data_resource_code: str = ""
     uses: list[MaterialUse] = field(default_factory=list)
+    note: str = ""
 
     @property
     def task_codes(self) -> list[str]:
@@ -465,20 +469,73 @@ def material_name_normalise(name: str) -> str:
     return text.lower()
 
 
+@dataclass(frozen=True)
+class _Result:
+    """What a member item produces (its 审批结果名称, normalised), and when."""
+
+    task_code: str
+    stage: int
+    name: str
+    asks_for_it: bool  # the member also asks for it: it renews or transfers an existing one
+
+
+def _produced_inside(results: Sequence[_Result], *, name: str, task_code: str, stage: int) -> bool:
+    """Does another member produce the material ``name`` before the member ``task_code`` (at
+    ``stage``) needs it? A member of an earlier stage does; one of the same stage (并联) does
+    unless it asks for that material itself: then what it produces replaces one that exists
+    before the bundle (不动产转移登记 asks for the seller's 不动产权证书 and issues the
+    buyer's), and the one asked for is the older one."""
+    return any(
+        r.name == name
+        and r.task_code != task_code
+        and (r.stage < stage or (r.stage == stage and not r.asks_for_it))
+        for r in results
+    )
+
+
+def _situations_note(uses: Sequence[MaterialUse]) -> str:
+    parts = [f"{'、'.join(u.situations)}（{u.item_name}）" for u in uses if u.situations]
+    return gettext("仅以下情形需要：%(s)s") % {"s": "；".join(parts)}
+
+
 def bundle_materials(bundle: Bundle) -> list[MergedMaterial]:
     """The de-duplicated material list of a bundle, in member order.
 
     Two materials are the same when they share a certificate type code or a normalised name;
-    each merged entry keeps which members need it and the strongest necessity among them.
+    each merged entry keeps which members need it (with their situations). Two rules make it
+    the list of what the applicant brings:
+
+    * a material that another member produces (its 审批结果名称) before this member needs it
+      is not asked for (企业开办 issues the 营业执照 that 公章刻制 needs; 二手房's tax task
+      issues the 契税完税凭证): see ``_produced_inside``;
+    * a bundle has no 办理情形 to choose, so a material that every member asks for only in
+      some situations (二手房: 赠与合同 for a gift, 继承权公证书 for an inheritance) is
+      非必要 in the bundle and its ``note`` names the situations; otherwise its necessity is
+      the strongest among the members that ask for it in every situation.
     """
+    parallel = bundle.dispatch == Bundle.Dispatch.PARALLEL
+    members: list[tuple[BundleMember, ItemVersion, int, list[Material]]] = []
+    for member, version in bundle_member_versions(bundle):
+        if version is not None:
+            stage = 0 if parallel else member.stage
+            materials = list(version.materials.prefetch_related("situations"))
+            members.append((member, version, stage, materials))
+    results = []
+    for member, version, stage, materials in members:
+        if version.result_name.strip():
+            name = material_name_normalise(version.result_name)
+            asked = {material_name_normalise(m.name) for m in materials}
+            results.append(_Result(member.item.task_code, stage, name, name in asked))
+
     merged: list[MergedMaterial] = []
     by_code: dict[str, MergedMaterial] = {}
     by_name: dict[str, MergedMaterial] = {}
-    for member, version in bundle_member_versions(bundle):
-        if version is None:
-            continue
-        for material in version.materials.prefetch_related("situations"):
+    for member, version, stage, materials in members:
+        task_code = member.item.task_code
+        for material in materials:
             key_name = material_name_normalise(material.name)
+            if _produced_inside(results, name=key_name, task_code=task_code, stage=stage):
+                continue
             code = material.certificate_type_code
             entry = (by_code.get(code) if code else None) or by_name.get(key_name)
             if entry is None:
@@ -490,10 +547,6 @@ def bundle_materials(bundle: Bundle) -> list[MergedMaterial]:
                     source=material.source,
                 )
                 merged.append(entry)
-            elif _NECESSITY_RANK.get(material.necessity, 0) > _NECESSITY_RANK.get(
-                entry.necessity, 0
-            ):
-                entry.necessity = material.necessity
             if material.source == Material.Source.GOVERNMENT:
                 entry.source = material.source
             entry.certificate_type_code = entry.certificate_type_code or code
@@ -501,17 +554,26 @@ def bundle_materials(bundle: Bundle) -> list[MergedMaterial]:
             if code:
                 by_code.setdefault(code, entry)
             by_name.setdefault(key_name, entry)
-            if not any(u.task_code == member.item.task_code for u in entry.uses):
-                entry.uses.append(
-                    MaterialUse(
-                        task_code=member.item.task_code,
-                        item_name=version.name,
-                        material_id=material.pk,
-                        material_name=material.name,
-                        necessity=material.necessity,
-                        situations=tuple(s.name for s in material.situations.all()),
-                    )
-                )
+            use = MaterialUse(
+                task_code=task_code,
+                item_name=version.name,
+                material_id=material.pk,
+                material_name=material.name,
+                necessity=material.necessity,
+                situations=tuple(s.name for s in material.situations.all()),
+            )
+            earlier = next((i for i, u in enumerate(entry.uses) if u.task_code == task_code), None)
+            if earlier is None:
+                entry.uses.append(use)
+            elif entry.uses[earlier].situations and not use.situations:
+                entry.uses[earlier] = use  # the member asks for it in every situation after all
+    for entry in merged:
+        everywhere = [u.necessity for u in entry.uses if not u.situations]
+        if everywhere:
+            entry.necessity = max(everywhere, key=lambda n: _NECESSITY_RANK.get(n, 0))
+        else:
+            entry.necessity = Material.Necessity.OPTIONAL
+            entry.note = _situations_note(entry.uses)
     return merged
 
 

@@ -230,6 +230,7 @@ class BundleMaterialRow:
     necessity_label: str
     items: list[str]
     fetched: bool
+    note: str = ""
 
 
 def _bundle_material_rows(bundle: Bundle) -> list[BundleMaterialRow]:
@@ -240,6 +241,7 @@ def _bundle_material_rows(bundle: Bundle) -> list[BundleMaterialRow]:
             necessity_label=str(Material.Necessity(m.necessity).label),
             items=[use.item_name for use in m.uses],
             fetched=m.fetched,
+            note=m.note,
         )
         for m in bundle_materials(bundle)
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,3 +41,16 @@ def public(view: F) -> F:
 def authenticated(view: F) -> F:
     """Any signed-in user; anonymous users are sent to the login page."""
     return mark(login_required(view), "authenticated")
+
+
+def client_address(request: Any) -> str:
+    """The caller's address for rate limits: ``REMOTE_ADDR``, or, behind
+    ``settings.YIWANG_TRUSTED_PROXIES`` reverse proxies, the address the outermost of them saw
+    (that many entries from the right of ``X-Forwarded-For``; a client can write the rest)."""
+    proxies = int(getattr(settings, "YIWANG_TRUSTED_PROXIES", 0) or 0)
+    remote = str(request.META.get("REMOTE_ADDR", ""))
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    if proxies <= 0 or not forwarded:
+        return remote
+    hops = [hop.strip() for hop in str(forwarded).split(",") if hop.strip()]
+    return hops[-min(proxies, len(hops))] if hops else remote

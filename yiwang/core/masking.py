@@ -9,6 +9,8 @@ give ``""``. Input is not validated here: masking must never fail while a page r
 
 from __future__ import annotations
 
+import re
+
 MASK = "*"
 
 # 复姓: kept whole, so that "欧阳娜娜" shows as "欧阳**" rather than "欧***". A name of only two
@@ -69,3 +71,25 @@ def mask_name(value: str | None) -> str:
         return MASK * len(text)
     keep = 2 if len(text) > 2 and text[:2] in COMPOUND_SURNAMES else 1
     return text[:keep] + MASK * (len(text) - keep)
+
+
+# The shapes of the identifiers that a free form (申请表) may carry without saying what they are:
+# a resident ID number (18 characters, or the old 15 digits) and a mainland mobile number. The
+# check digit is not required: a mistyped ID number is still someone's ID number.
+_ID_NUMBER_SHAPE = re.compile(r"\d{17}[\dXx]|\d{15}")
+_MOBILE_SHAPE = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
+_SEPARATORS = re.compile(r"[\s-]")
+
+
+def mask_form_value(value: object) -> object:
+    """A value of an application form as staff see it: masked like the page's own ID number
+    and phone when it has the shape of a resident ID number or a mobile number (spaces and
+    hyphens ignored); any other value is returned as it is."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return value
+    compact = _SEPARATORS.sub("", str(value))
+    if _ID_NUMBER_SHAPE.fullmatch(compact):
+        return mask_id_number(compact)
+    if _MOBILE_SHAPE.fullmatch(compact):
+        return mask_phone(compact)
+    return value

@@ -170,6 +170,7 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "notification_read": ("POST", "/v1/me/notifications/{notification_id}/read"),
     "notification_read_all": ("POST", "/v1/me/notifications/read-all"),
     "application_create": ("POST", "/v1/applications"),
+    "application_validate": ("POST", "/v1/applications/validate"),
     "application_list": ("GET", "/v1/applications"),
     "application_detail": ("GET", "/v1/applications/{application_id}"),
     "application_withdraw": ("POST", "/v1/applications/{application_id}/withdraw"),
@@ -236,6 +237,7 @@ MATRIX: dict[str, dict[str, int]] = {
     "notification_read_all": SIGNED_IN,
     # applications: the citizen's own (below); staff without a role there see nothing (404)
     "application_create": {**APPLICANTS, "citizen": 201},
+    "application_validate": {**APPLICANTS, "citizen": 200},
     "application_list": {**APPLICANTS, "citizen": 200},
     "application_detail": {**APPLICANTS, "citizen": 200},
     "application_withdraw": {**APPLICANTS, "citizen": 200},
@@ -347,7 +349,7 @@ def test_authorization_matrix(request, staff: User, citizen: User, endpoint: str
     }
     body = APPLICATION_BODIES.get(endpoint, body)
     body = EVALUATION_BODIES.get(endpoint, body)
-    if endpoint == "application_create":
+    if endpoint in ("application_create", "application_validate"):
         body = {"task_code": published.item.task_code, "contact_phone": "13812345678"}
         body["materials"] = [png]
     if endpoint == "application_supplement":

@@ -53,6 +53,7 @@ def test_openapi_schema_lists_the_v1_operations_and_both_auth_schemes(db: None):
         "/api/v1/me/notifications/read-all",
         "/api/v1/me/notifications/{notification_id}/read",
         "/api/v1/applications",
+        "/api/v1/applications/validate",
         "/api/v1/applications/{application_id}",
         "/api/v1/applications/{application_id}/withdraw",
         "/api/v1/applications/{application_id}/supplement",

@@ -21,12 +21,12 @@ Who may act is decided by yiwang.applications.access (objects) and the services 
 import base64
 import binascii
 import json
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
 from uuid import UUID
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -36,7 +36,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import paginate
-from ninja.throttling import AnonRateThrottle
+from ninja.throttling import BaseThrottle
 from pydantic import ValidationError as PydanticValidationError
 
 from yiwang.accounts.models import User
@@ -63,10 +63,13 @@ from yiwang.applications.selectors import (
     applications_of,
     progress_find,
     progress_locked,
+    progress_rate_allows,
+    progress_rate_window,
     task_inbox,
     task_light,
 )
 from yiwang.catalog.models import Bundle, ServiceItem
+from yiwang.core.access import client_address
 from yiwang.core.errors import NotFound, ValidationError
 from yiwang.core.masking import mask_name, mask_phone
 
@@ -456,10 +459,21 @@ def _materials(given: list[MaterialIn], files: dict[str, bytes]) -> list[service
 # --- applicants ------------------------------------------------------------------------------
 
 
-@router.post("/applications", response={201: ApplicationOut, 200: ApplicationOut})
-def application_create(request: HttpRequest) -> Status[dict[str, Any]]:
-    """Submit an application (JSON or multipart; see the module docs). With the same
-    `Idempotency-Key` a repeated request answers 200 with the first application."""
+@dataclass
+class _Request:
+    """A submission's parties, channel and target, resolved from the request."""
+
+    user: User
+    payload: ApplicationIn
+    files: dict[str, bytes]
+    channel: str
+    item: ServiceItem | None
+    bundle: Bundle | None
+    applicant: User | None
+    principal: User | None
+
+
+def _submission(request: HttpRequest) -> _Request:
     user = request_user(request)
     payload, files = _parse(request, ApplicationIn)
     channel = payload.channel or "online"
@@ -495,29 +509,62 @@ def application_create(request: HttpRequest) -> Status[dict[str, Any]]:
             raise ValidationError(
                 "applications.invalid", _("找不到被代办人。"), field="principal_id"
             )
+    return _Request(user, payload, files, channel, item, bundle, applicant, principal)
+
+
+@router.post("/applications", response={201: ApplicationOut, 200: ApplicationOut})
+def application_create(request: HttpRequest) -> Status[dict[str, Any]]:
+    """Submit an application (JSON or multipart; see the module docs). With the same
+    `Idempotency-Key` a repeated request answers 200 with the first application."""
+    r = _submission(request)
     key = request.headers.get("Idempotency-Key", "")
     before = (
-        Application.objects.filter(applicant=applicant or user, idempotency_key=key)
+        Application.objects.filter(applicant=r.applicant or r.user, idempotency_key=key)
         .values_list("pk", flat=True)
         .first()
         if key
         else None
     )
     application = services.application_submit(
-        actor=user,
-        item=item,
-        bundle=bundle,
-        form_data=payload.form_data,
-        contact_phone=payload.contact_phone,
-        materials=_materials(payload.materials, files),
-        situation=payload.situation,
-        channel=channel,
-        applicant=applicant,
-        principal=principal,
+        actor=r.user,
+        item=r.item,
+        bundle=r.bundle,
+        form_data=r.payload.form_data,
+        contact_phone=r.payload.contact_phone,
+        materials=_materials(r.payload.materials, r.files),
+        situation=r.payload.situation,
+        channel=r.channel,
+        applicant=r.applicant,
+        principal=r.principal,
         idempotency_key=key,
     )
     status = 200 if before == application.pk else 201
     return Status(status, _detail(application, staff=False))
+
+
+class ValidOut(Schema):
+    valid: bool = Field(description="always true: an invalid submission answers 422")
+
+
+@router.post("/applications/validate", response=ValidOut)
+def application_validate(request: HttpRequest) -> dict[str, Any]:
+    """Check a submission (the same body as `POST /applications`) without creating anything
+    or storing a file: 200 when it would be accepted for 预审, else the same 422 with every
+    problem that the submission would answer."""
+    r = _submission(request)
+    services.application_validate(
+        actor=r.user,
+        item=r.item,
+        bundle=r.bundle,
+        form_data=r.payload.form_data,
+        contact_phone=r.payload.contact_phone,
+        materials=_materials(r.payload.materials, r.files),
+        situation=r.payload.situation,
+        channel=r.channel,
+        applicant=r.applicant,
+        principal=r.principal,
+    )
+    return {"valid": True}
 
 
 @router.get("/applications", response=list[ApplicationRowOut])
@@ -774,23 +821,15 @@ def staff_special_procedure_end(
 # --- public progress query ---------------------------------------------------------------------
 
 
-class ProgressThrottle(AnonRateThrottle):
+class ProgressThrottle(BaseThrottle):
     """Per client address, for everyone (signed in or not): the number and four digits are
-    the only secret, so guessing must be slow."""
-
-    scope = "applications_progress"
-
-    def get_rate(self) -> str:
-        return str(getattr(settings, "YIWANG_PROGRESS_QUERY_RATE", "30/m"))
+    the only secret, so guessing must be slow. The same budget as the progress page."""
 
     def allow_request(self, request: HttpRequest) -> bool:
-        # Read the setting per request, so that an operator's change needs no code.
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request)
+        return progress_rate_allows(client_address(request))
 
-    def get_cache_key(self, request: HttpRequest) -> str | None:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+    def wait(self) -> float:
+        return float(progress_rate_window()[1])
 
 
 class ProgressParams(Schema):

@@ -216,6 +216,40 @@ def test_progress_query_is_rate_limited(version, citizen, settings):
     assert client.get(url + "1111").status_code == 429
 
 
+def test_progress_page_and_api_share_one_budget_per_address(version, citizen, settings):
+    settings.YIWANG_PROGRESS_QUERY_RATE = "4/m"
+    application = submit(version, citizen)
+    query = f"number={application.number}&phone_last4=1111"
+    client = Client(REMOTE_ADDR="10.9.0.1")
+
+    codes = [
+        client.get(f"/api/v1/progress?{query}").status_code,
+        client.get(f"/progress/?{query}").status_code,
+        client.get(f"/api/v1/progress?{query}").status_code,
+        client.get(f"/progress/?{query}").status_code,
+        client.get(f"/progress/?{query}").status_code,
+        client.get(f"/api/v1/progress?{query}").status_code,
+    ]
+
+    assert codes == [200, 200, 200, 200, 429, 429]
+    assert Client(REMOTE_ADDR="10.9.0.2").get(f"/api/v1/progress?{query}").status_code == 200
+
+
+def test_a_forwarded_for_header_counts_only_behind_trusted_proxies(version, citizen, settings):
+    settings.YIWANG_PROGRESS_QUERY_RATE = "1/m"
+    application = submit(version, citizen)
+    url = f"/api/v1/progress?number={application.number}&phone_last4=1111"
+
+    def ask(forwarded: str) -> int:
+        return Client(REMOTE_ADDR="10.8.0.1", HTTP_X_FORWARDED_FOR=forwarded).get(url).status_code
+
+    # no trusted proxy: a client that writes its own header is still one address
+    assert [ask("1.1.1.1"), ask("2.2.2.2")] == [200, 429]
+    # one trusted proxy: the address it saw (rightmost) counts, whatever the client wrote before
+    settings.YIWANG_TRUSTED_PROXIES = 1
+    assert [ask("9.9.9.9, 3.3.3.3"), ask("8.8.8.8, 3.3.3.3"), ask("4.4.4.4")] == [200, 429, 200]
+
+
 def test_bearer_token_of_staff_reaches_the_inbox(approver_b):
     from yiwang.accounts.models import ApiToken
     from yiwang.accounts.services import api_token_create
@@ -256,3 +290,37 @@ def test_staff_see_the_form_masked_contact_and_their_read_is_audited(version, ci
         str(application.pk),
         "办件受理审查",
     )
+
+
+def test_validate_answers_200_and_creates_nothing(version, citizen):
+    client = signed_in(citizen)
+
+    response = post(client, "/api/v1/applications/validate", body(version))
+
+    assert response.status_code == 200, response.content
+    assert response.json() == {"valid": True}
+    assert not Application.objects.exists()
+    assert not ApplicationMaterial.objects.exists()
+
+
+def test_validate_lists_every_problem_like_the_submission_and_creates_nothing(version, citizen):
+    client = signed_in(citizen)
+    bad = body(version, contact_phone="12345", materials=[])
+
+    checked = post(client, "/api/v1/applications/validate", bad)
+    submitted = post(client, "/api/v1/applications", bad)
+
+    assert checked.status_code == 422
+    assert checked.json()["problems"] == submitted.json()["problems"]
+    assert sorted(p["code"] for p in checked.json()["problems"]) == ["missing", "phone"]
+    assert not Application.objects.exists()
+
+
+def test_validate_refuses_what_the_submission_refuses(version, citizen, clerk):
+    window = post(
+        signed_in(citizen), "/api/v1/applications/validate", body(version, channel="window")
+    )
+    staff_online = post(signed_in(clerk), "/api/v1/applications/validate", body(version))
+
+    assert window.status_code == 403
+    assert staff_online.status_code == 403

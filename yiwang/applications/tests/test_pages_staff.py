@@ -128,6 +128,46 @@ def test_opening_a_case_is_an_audited_read(version, citizen, clerk):
     assert reads.get().reason == "办件受理审查"
 
 
+def test_staff_download_an_uploaded_material_and_the_read_is_audited(
+    version, citizen, clerk, dept_b, approver_c
+):
+    from yiwang.applications.tests.factories import PNG
+
+    application = accepted(version, citizen, clerk)
+    upload = application.materials.get(source=ApplicationMaterial.Source.UPLOAD)
+    url = f"{case_url(application)}materials/{upload.public_id}/"
+
+    page = page_text(signed_in(clerk).get(case_url(application)))
+    response = signed_in(clerk).get(url)
+    approver_reads = signed_in(approver_c).get(url)  # a department with a task of the case
+
+    assert "下载查看" in page
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PNG  # type: ignore[attr-defined]
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert approver_reads.status_code == 200
+    assert AuditEntry.objects.filter(
+        action="applications.staff_read", actor_id=clerk.pk, reason="查看材料（申请书）"
+    ).exists()
+
+
+def test_materials_of_another_department_or_case_stay_hidden(version, citizen, clerk, dept_b):
+    application = submit(version, citizen)
+    other = submit(version, citizen, contact_phone="13800002222")
+    upload = application.materials.get(source=ApplicationMaterial.Source.UPLOAD)
+    other_clerk = signed_in(staff_with_role(Role.WINDOW_CLERK, dept_b))
+
+    stranger = other_clerk.get(f"{case_url(application)}materials/{upload.public_id}/")
+    crossed = signed_in(clerk).get(f"{case_url(other)}materials/{upload.public_id}/")
+    as_citizen = signed_in(citizen).get(f"{case_url(application)}materials/{upload.public_id}/")
+
+    assert stranger.status_code == 404
+    assert crossed.status_code == 404  # the material belongs to another case
+    assert as_citizen.status_code in (302, 403)
+    assert not AuditEntry.objects.filter(reason__startswith="查看材料").exists()
+
+
 # --- 受理台 -----------------------------------------------------------------------------------
 
 

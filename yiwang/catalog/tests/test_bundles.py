@@ -404,6 +404,87 @@ def test_material_merge_by_name_keeps_situations_and_a_later_code() -> None:
     assert licence.fetched
 
 
+def _producing(name: str, result: str) -> ItemVersion:
+    version: ItemVersion = _published_item(name)
+    version.result_name = result
+    version.save(update_fields=["result_name"])
+    return version
+
+
+def _staged_bundle(*staged: tuple[ItemVersion, int]) -> Bundle:
+    bundle = _ready_bundle(*(v for v, _stage in staged))
+    bundle.dispatch = Bundle.Dispatch.SEQUENTIAL
+    bundle.save(update_fields=["dispatch"])
+    for version, stage in staged:
+        BundleMember.objects.filter(bundle=bundle, item=version.item).update(stage=stage)
+    return bundle
+
+
+def test_a_material_another_member_produces_is_not_asked_for() -> None:
+    licence = _producing("企业设立登记", "营业执照（个体工商户）")
+    seal = _producing("公章刻制备案", "印章备案信息")
+    MaterialFactory(version=licence, name="公司章程")
+    MaterialFactory(
+        version=seal,
+        name="营业执照（副本）复印件",
+        source=Material.Source.GOVERNMENT,
+        certificate_type_code="11100000MBDEM0023A001",
+    )
+    MaterialFactory(version=seal, name="印章刻制申请表")
+
+    merged = bundles.bundle_materials(_ready_bundle(licence, seal))  # parallel: one stage
+
+    assert [m.name for m in merged] == ["公司章程", "印章刻制申请表"]
+
+
+def test_a_later_stage_cannot_supply_an_earlier_one() -> None:
+    first = _published_item("网签备案")
+    transfer = _producing("转移登记", "完税凭证")
+    last = _published_item("过户")
+    MaterialFactory(version=first, name="完税凭证")
+    MaterialFactory(version=last, name="完税凭证")
+
+    merged = bundles.bundle_materials(_staged_bundle((first, 0), (transfer, 1), (last, 2)))
+
+    (receipt,) = merged
+    assert receipt.task_codes == [first.item.task_code]  # the last stage gets it inside
+    assert receipt.necessity == Material.Necessity.REQUIRED
+
+
+def test_a_member_renewing_what_it_asks_for_does_not_supply_its_own_stage() -> None:
+    contract = _published_item("网签备案")
+    transfer = _producing("转移登记", "不动产权证书")
+    utilities = _published_item("供水过户")
+    for version in (contract, transfer, utilities):
+        MaterialFactory(version=version, name="不动产权证书")
+
+    merged = bundles.bundle_materials(_staged_bundle((contract, 0), (transfer, 0), (utilities, 1)))
+
+    (certificate,) = merged  # the seller's, asked for by the contract and the transfer
+    assert certificate.task_codes == [contract.item.task_code, transfer.item.task_code]
+    assert certificate.necessity == Material.Necessity.REQUIRED
+
+
+def test_a_material_only_some_situations_need_is_optional_with_a_note() -> None:
+    transfer = _published_item("不动产转移登记")
+    gift = SituationFactory(version=transfer, name="赠与")
+    sale = SituationFactory(version=transfer, name="买卖")
+    other = _published_item("网签备案")
+    MaterialFactory(version=transfer, name="赠与合同", situations=[gift])
+    MaterialFactory(version=transfer, name="买卖合同", situations=[sale])
+    MaterialFactory(version=other, name="买卖合同", necessity=Material.Necessity.TOLERATED)
+
+    gift_contract, sale_contract = bundles.bundle_materials(_ready_bundle(transfer, other))
+
+    assert gift_contract.name == "赠与合同"
+    assert gift_contract.necessity == Material.Necessity.OPTIONAL
+    assert gift_contract.note == "仅以下情形需要：赠与（不动产转移登记）"
+    assert gift_contract.uses[0].necessity == Material.Necessity.REQUIRED  # kept per member
+    # another member asks for it in every situation: its necessity counts, no note
+    assert sale_contract.necessity == Material.Necessity.TOLERATED
+    assert sale_contract.note == ""
+
+
 def test_material_name_normalise() -> None:
     assert bundles.material_name_normalise("营业执照（副本）复印件") == "营业执照"
     assert bundles.material_name_normalise(" 公司 章程 (原件及复印件)") == "公司章程"

@@ -220,10 +220,8 @@ def test_demo_bundles_are_published_with_merged_forms(demo_loaded: Any) -> None:
     assert bank.item.department.code == "la-rmyh"
     assert bank.entrust_name == "中国人民银行六安市分行"
     materials = {m.name: m for m in bundles.bundle_materials(start)}
-    licence = materials["营业执照"]
-    assert licence.fetched
-    assert licence.submit_note == "无需提交，通过电子证照/数据共享获取"
-    assert len(licence.uses) == 5
+    # the bundle issues the 营业执照 that five of its members need: never asked for
+    assert "营业执照" not in materials
     # Every 居民身份证 (股东's, 法定代表人's, 经办人's) shares one certificate type: one entry.
     id_card = materials["股东的主体资格证明或自然人身份证明"]
     assert [u.task_code.split("-")[-1] for u in id_card.uses] == [
@@ -249,6 +247,26 @@ def test_demo_bundles_are_published_with_merged_forms(demo_loaded: Any) -> None:
         if m.item.department
     }
     assert stages == {"la-zjj": 0, "la-swj": 0, "la-zrzyghj": 0, "la-sjzyj": 1}
+    house_materials = {m.name: m for m in bundles.bundle_materials(house)}
+    # the tax task of the same stage issues the 契税完税凭证; the seller's 不动产权证书 is
+    # still asked for, although the transfer issues the buyer's
+    assert "契税完税凭证" not in house_materials
+    assert house_materials["不动产权证书"].necessity == Material.Necessity.REQUIRED
+    assert house_materials["存量房买卖合同"].necessity == Material.Necessity.REQUIRED
+    # a gift or an inheritance is not what this bundle is for: not required, said why
+    gift = house_materials["经公证的赠与合同或赠与合同"]
+    inheritance = house_materials["继承权公证书或生效法律文书"]
+    assert (gift.necessity, inheritance.necessity) == ("optional", "optional")
+    assert gift.note == "仅以下情形需要：赠与（不动产转移登记（含二手房过户））"
+    assert "继承、受遗赠" in inheritance.note
+    required = [m.name for m in house_materials.values() if m.necessity == "required"]
+    assert required == [
+        "买卖双方居民身份证",
+        "不动产权证书",
+        "存量房买卖合同",
+        "房屋买卖合同（网签备案合同）",
+        "不动产登记申请书",
+    ]
 
 
 def test_fund_withdrawal_rules_approve_retirement_only(demo_loaded: Any) -> None:

@@ -503,6 +503,20 @@ def test_bundle_pages_show_members_lead_time_limit_and_one_set_of_materials():
     assert _material_names(detail) == ["法定代表人身份证", "公司章程"]
 
 
+def test_bundle_page_says_which_situation_needs_a_material():
+    bundle = _company_bundle()
+    transfer = PublishedVersionFactory(name="不动产转移登记", children=False)
+    gift = SituationFactory(version=transfer, name="赠与")
+    MaterialFactory(version=transfer, name="赠与合同", situations=[gift])
+    BundleMemberFactory(bundle=bundle, item=transfer.item, sort_order=3)
+
+    detail = Client().get("/services/bundles/qiye-kaiban/").content.decode()
+
+    entry = detail.split("<strong>赠与合同</strong>")[1].split("</li>")[0]
+    assert '<span class="badge">非必要</span>' in entry
+    assert "仅以下情形需要：赠与（不动产转移登记）" in entry
+
+
 def test_unpublished_bundle_is_a_404():
     BundleFactory(code="draft-bundle")
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from yiwang.core.masking import (
     MASK,
     mask_email,
+    mask_form_value,
     mask_id_number,
     mask_name,
     mask_phone,
@@ -136,3 +137,40 @@ def test_email_never_reveals_more_than_one_character_before_the_domain(value):
     assert len(masked) == len(value)
     assert masked.endswith(value[len(head) :])
     assert sum(ch != MASK for ch in masked[: len(head)]) <= min(1, len(head) // 2)
+
+
+# --- form values: masked when they look like an ID number or a mobile number ------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("341502198001010012", "3415**********0012"),
+        ("34150219800101001x", "3415**********001x"),
+        ("341502198001010013", "3415**********0013"),  # a wrong check digit: still masked
+        ("341502800101001", "3415********001"),  # the old 15 digits
+        ("13812345678", "138****5678"),
+        ("138 1234 5678", "138****5678"),
+        ("138-1234-5678", "138****5678"),
+        ("+8613812345678", "+86*******5678"),
+        (13812345678, "138****5678"),  # a number in the JSON
+        ("800000", "800000"),
+        ("12812345678", "12812345678"),  # no mobile number starts with 12
+        ("3415021980010100123", "3415021980010100123"),  # 19 digits: neither
+        ("皖(2020)六安市不动产权第0000001号", "皖(2020)六安市不动产权第0000001号"),
+        ("", ""),
+        (None, None),
+        (True, True),
+        (["13812345678"], ["13812345678"]),
+    ],
+)
+def test_form_values_are_masked_by_their_shape(value, expected):
+    assert mask_form_value(value) == expected
+
+
+def test_form_value_filter_escapes_what_it_does_not_mask():
+    template = Template("{% load masking %}{{ a|mask_form_value }} {{ b|mask_form_value }}")
+
+    rendered = template.render(Context({"a": "13812345678", "b": "<b>x</b>"}))
+
+    assert rendered == "138****5678 &lt;b&gt;x&lt;/b&gt;"

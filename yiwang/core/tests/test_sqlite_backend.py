@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db.backends.sqlite3 import base as django_sqlite
 
 from yiwang.core.db.sqlite3 import base as backend
 
@@ -111,7 +112,9 @@ def test_a_failed_begin_gives_the_queue_back(db_file: Path, monkeypatch: pytest.
     def broken(self: Any) -> None:
         raise RuntimeError("disk gone")
 
-    monkeypatch.setattr(backend.base.DatabaseWrapper, "_start_transaction_under_autocommit", broken)
+    monkeypatch.setattr(
+        django_sqlite.DatabaseWrapper, "_start_transaction_under_autocommit", broken
+    )
     with pytest.raises(RuntimeError):
         w._start_transaction_under_autocommit()
     assert not backend._writers.locked()
