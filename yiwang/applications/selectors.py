@@ -102,6 +102,25 @@ def acceptance_queue(user: User) -> QuerySet[Application]:
     )
 
 
+# What the window hands out (统一窗口出件): decided, then concluded, not yet issued.
+ISSUANCE_STATUSES = (
+    Application.Status.APPROVED,
+    Application.Status.REJECTED,
+    Application.Status.CONCLUDED,
+)
+
+
+def issuance_queue(user: User) -> QuerySet[Application]:
+    """Applications of the clerk's window departments waiting for 办结 or 出件, oldest
+    decision first."""
+    ids = user_departments_for_role(user, Role.WINDOW_CLERK)
+    return (
+        Application.objects.filter(department_id__in=ids, status__in=ISSUANCE_STATUSES)
+        .select_related("version", "bundle", "department")
+        .order_by("decided_at", "id")
+    )
+
+
 def task_inbox(user: User, *, status: str | None = None) -> QuerySet[Task]:
     """The open and claimed tasks of the departments where ``user`` may do them, by due
     date."""

@@ -24,7 +24,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -34,7 +33,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from yiwang.accounts.access import role_required
 from yiwang.accounts.models import Role, User
-from yiwang.accounts.selectors import citizen_find_by_identity, user_departments_for_role
+from yiwang.accounts.selectors import (
+    citizen_find_by_identity,
+    user_department_ids_for_role,
+    user_departments_for_role,
+)
 from yiwang.applications import services
 from yiwang.applications.access import access_staff_application, access_task
 from yiwang.applications.apply_flow import (
@@ -69,6 +72,7 @@ from yiwang.applications.selectors import (
     application_light,
     application_notice_pdf,
     application_timeline,
+    issuance_queue,
     task_inbox,
     task_light,
 )
@@ -89,11 +93,6 @@ NOTICE_LABELS = {
     "correction": _("补正材料一次性告知书"),
     "decision": _("办结通知书"),
 }
-ISSUANCE_STATUSES = (
-    Application.Status.APPROVED,
-    Application.Status.REJECTED,
-    Application.Status.CONCLUDED,
-)
 
 
 def _user(request: HttpRequest) -> User:
@@ -129,15 +128,6 @@ def _tolerable(application: Application) -> list[tuple[int, str]]:
         if requirement.necessity == Material.Necessity.TOLERATED and missing:
             found.append((missing[0], requirement.name))
     return found
-
-
-def _issuance_rows(user: User) -> QuerySet[Application]:
-    ids = user_departments_for_role(user, Role.WINDOW_CLERK)
-    return (
-        Application.objects.filter(department_id__in=ids, status__in=ISSUANCE_STATUSES)
-        .select_related("version", "bundle", "department")
-        .order_by("decided_at", "id")
-    )
 
 
 def _with_lights(rows: Any, light: Any) -> list[Any]:
@@ -188,7 +178,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 def _walk_in_hits(user: User, q: str) -> tuple[list[Any], bool]:
     """Published items (that this platform handles) and 一件事 of the clerk's window
     departments matching ``q``, best first; and whether the search limit was reached."""
-    departments = set(user_departments_for_role(user, Role.WINDOW_CLERK))
+    departments = set(user_department_ids_for_role(user, Role.WINDOW_CLERK))
     found = catalog_search(q=q, kind="all", limit=WALK_IN_SEARCH_LIMIT)
     hits = [
         hit
@@ -351,7 +341,7 @@ def walk_in_bundle(request: HttpRequest, code: str) -> HttpResponse:
 @clerk_required
 @require_GET
 def issuance(request: HttpRequest) -> HttpResponse:
-    page = Paginator(_issuance_rows(_user(request)), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(issuance_queue(_user(request)), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "applications/staff/issuance.html",
@@ -369,9 +359,9 @@ def _case_page(
     user = _user(request)
     given = forms or {}
     state = application.status
-    clerk = user_departments_for_role(user, Role.WINDOW_CLERK).filter(pk=application.department_id)
+    clerk = application.department_id in user_department_ids_for_role(user, Role.WINDOW_CLERK)
     actions: dict[str, StaffForm] = {}
-    if clerk.exists():
+    if clerk:
         if state == Application.Status.SUBMITTED:
             actions["accept"] = given.get("accept") or AcceptForm(tolerable=_tolerable(application))
             actions["supplement"] = given.get("supplement") or SupplementForm()

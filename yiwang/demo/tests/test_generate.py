@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from io import StringIO
 
 import pytest
@@ -9,8 +10,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from yiwang.accounts.models import User
+from yiwang.applications.clock import Limit, limit_due
 from yiwang.applications.models import Application, Event, Task
 from yiwang.applications.selectors import progress_lookup
+from yiwang.core.calendar import SHANGHAI, work_calendar_load
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +49,25 @@ def test_generate_fills_the_database_and_refuses_a_second_run(demo: None) -> Non
     issued = Application.objects.filter(status="issued")
     assert Task.objects.filter(application__in=issued, status="done").count() == issued.count()
     assert all(a.issued_at and a.concluded_at and a.accepted_at for a in issued)
+
+    # Due dates are the promised limit on the work calendar from acceptance, as the service
+    # computes them (a weekend or a holiday never ends a working-day limit).
+    calendar = work_calendar_load()
+    checked = 0
+    for app in Application.objects.filter(accepted_at__isnull=False).select_related("version"):
+        assert app.accepted_at is not None
+        limit = Limit(app.version.promise_limit, app.version.promise_unit)
+        deadline = limit_due(calendar, app.accepted_at, limit)
+        if deadline is None:
+            assert app.due_date is None
+            continue
+        due = deadline.due
+        expected = due.astimezone(SHANGHAI).date() if isinstance(due, datetime) else due
+        assert app.due_date == expected, app.number
+        if limit.unit == "working_day" and limit.amount:
+            assert calendar.is_working_day(app.due_date)
+        checked += 1
+    assert checked > 100
 
     # The public progress query finds a generated case by number + last four digits only.
     case = Application.objects.filter(status="issued").order_by("id").first()

@@ -5,8 +5,8 @@ generated citizens (username ``gen-…``) and their applications, department tas
 events with bulk_create, one transaction per batch, deterministic for a given --seed. Refuses to
 run twice unless --append. Numbers follow the real format (division + local date + 10-digit id)
 with explicit ids, so the public progress query finds a generated application by number and the
-last four digits of its phone. Due dates are approximate (promised working days x 7/5 natural
-days); the real calendar is not consulted, for speed.
+last four digits of its phone. Due dates come from the item's promised limit on the work
+calendar, as the acceptance computes them (without pauses).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,8 +27,10 @@ from django.utils import timezone
 
 from yiwang.accounts.models import Department, User
 from yiwang.accounts.selectors import phone_blind_index
+from yiwang.applications.clock import Limit, limit_due
 from yiwang.applications.models import Application, Event, Task
 from yiwang.catalog.models import ItemVersion
+from yiwang.core.calendar import work_calendar_load
 
 SCALES = {"small": 2_000, "town": 50_000, "city": 1_000_000}
 YEARS = 5
@@ -177,6 +179,7 @@ class _Generator:
                 self.clerks_by_department.setdefault(clerk.department_id, []).append(clerk)
         self.any_clerk = clerks[0]
         self.division = str(getattr(settings, "YIWANG_CITY_DIVISION_CODE", "341500"))
+        self.calendar = work_calendar_load()
         self.now = timezone.now()
         today = self.now.astimezone(SHANGHAI).date()
         self.days = [today - timedelta(days=i) for i in range(YEARS * 365)]
@@ -221,6 +224,15 @@ class _Generator:
             with transaction.atomic():
                 User.objects.bulk_create(rows)
         return out
+
+    def _due(self, version: ItemVersion, accepted: datetime) -> date | None:
+        deadline = limit_due(
+            self.calendar, accepted, Limit(version.promise_limit, version.promise_unit)
+        )
+        if deadline is None:
+            return None
+        due = deadline.due
+        return due.astimezone(SHANGHAI).date() if isinstance(due, datetime) else due
 
     def _moment(self, version: ItemVersion, channel: str, status: str) -> datetime:
         rng = self.rng
@@ -271,12 +283,11 @@ class _Generator:
             decided = accepted + timedelta(days=rng.uniform(0.2, steps * 1.2))
             concluded = decided + timedelta(hours=rng.uniform(0.1, 4))
             issued = concluded + timedelta(days=rng.uniform(0, 3))
-            due = (accepted.astimezone(SHANGHAI) + timedelta(days=round(limit * 7 / 5))).date()
             overdue = status == "in_review" and rng.random() < 0.15
             if overdue:
                 submitted = submitted - timedelta(days=steps * 2 + 7)
                 accepted = submitted + timedelta(hours=2)
-                due = (accepted.astimezone(SHANGHAI) + timedelta(days=round(limit * 7 / 5))).date()
+            due = self._due(version, accepted)
             local_date = submitted.astimezone(SHANGHAI)
             app = Application(
                 id=pk,
