@@ -183,6 +183,7 @@ def material_rows(version: ItemVersion | None, bundle: Bundle | None) -> list[Ma
                     necessity_label=str(Material.Necessity(merged.necessity).label),
                     fetched=merged.fetched,
                     tolerated=merged.necessity == Material.Necessity.TOLERATED,
+                    notes=merged.note,
                 )
             )
         return rows

@@ -71,6 +71,7 @@ from yiwang.applications.selectors import (
     acceptance_queue,
     application_light,
     application_notice_pdf,
+    application_situation_name,
     application_timeline,
     issuance_queue,
     task_inbox,
@@ -143,14 +144,6 @@ def _form_rows(application: Application) -> list[tuple[str, Any]]:
         None if application.bundle_id else application.version, application.bundle
     )
     return [(field_label(k, labels), v) for k, v in sorted(application.form_data.items())]
-
-
-def _situation_name(application: Application) -> str:
-    """The 办理情形 as the catalog names it (its code when the version no longer has it)."""
-    if not application.situation or application.bundle_id:
-        return application.situation
-    found = application.version.situations.filter(code=application.situation).first()
-    return found.name if found else application.situation
 
 
 def _done(request: HttpRequest, message: Any, to: str, **kwargs: Any) -> HttpResponse:
@@ -382,7 +375,7 @@ def _case_page(
             "applicant": mask_name(application.applicant.real_name),
             "principal": mask_name(principal.real_name) if principal else "",
             "contact_phone": mask_phone(application.contact_phone),
-            "situation_name": _situation_name(application),
+            "situation_name": application_situation_name(application),
             "form_data": _form_rows(application),
             "materials": application.materials.select_related("material"),
             "promised": ApplicationMaterial.Source.PROMISED,

@@ -218,3 +218,28 @@ def test_a_stored_process_with_the_old_names_gives_names_without_the_department(
     }
 
     assert names[dept_b.code] == "契税申报"
+
+
+def test_the_bundle_apply_form_says_which_situation_needs_an_optional_material():
+    from yiwang.applications.forms import material_rows
+    from yiwang.catalog.models import Bundle
+    from yiwang.catalog.tests.factories import (
+        BundleFactory,
+        BundleMemberFactory,
+        MaterialFactory,
+        PublishedVersionFactory,
+        SituationFactory,
+    )
+
+    bundle = BundleFactory(code="ershoufang", status=Bundle.Status.PUBLISHED)
+    transfer = PublishedVersionFactory(name="不动产转移登记", children=False)
+    gift = SituationFactory(version=transfer, name="赠与")
+    MaterialFactory(version=transfer, name="赠与合同", situations=[gift])
+    MaterialFactory(version=transfer, name="不动产登记申请书")
+    BundleMemberFactory(bundle=bundle, item=transfer.item, sort_order=1)
+
+    rows = {row.name: row for row in material_rows(None, bundle)}
+
+    assert rows["赠与合同"].necessity == "optional"
+    assert "仅以下情形需要：赠与（不动产转移登记）" in rows["赠与合同"].notes
+    assert rows["不动产登记申请书"].notes == ""
