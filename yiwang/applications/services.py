@@ -53,13 +53,14 @@ from yiwang.applications.workflow import (
     workflow_load,
 )
 from yiwang.catalog.bundles import bundle_form, bundle_materials, bundle_member_versions
-from yiwang.catalog.models import Bundle, ItemVersion, Material, ServiceItem
+from yiwang.catalog.models import Bundle, ItemVersion, Material, ServiceItem, Situation
 from yiwang.catalog.process import rules_evaluate
 from yiwang.core.audit import audit_record
 from yiwang.core.calendar import SHANGHAI, work_calendar_load
 from yiwang.core.calendar import Pause as ClockPause
 from yiwang.core.errors import Conflict, PermissionDenied, ValidationError
 from yiwang.core.masking import mask_phone
+from yiwang.core.memo import memo_invalidated_by, request_memo
 from yiwang.evaluation.services import rating_invite
 from yiwang.notifications.services import notify
 
@@ -286,7 +287,7 @@ def requirements_for(
     if version is None:
         raise ValueError("requirements_for needs a version or a bundle")
     found = []
-    for material in version.materials.prefetch_related("situations"):
+    for material in _version_materials(version):
         codes = {s.code for s in material.situations.all()}
         if codes and situation not in codes:
             continue
@@ -309,7 +310,19 @@ def _allowed_material_ids(
         return {m.pk: m for m in Material.objects.filter(version__in=versions)}
     if version is None:
         raise ValueError("a version or a bundle is needed")
-    return {m.pk: m for m in version.materials.all()}
+    return {m.pk: m for m in _version_materials(version)}
+
+
+def _version_materials(version: ItemVersion) -> list[Material]:
+    """The version's materials with their situations, read once per request (the checks of a
+    submission ask for them twice)."""
+    return request_memo(
+        ("applications.version_materials", version.pk),
+        lambda: list(version.materials.prefetch_related("situations")),
+    )
+
+
+memo_invalidated_by(Material, Situation)
 
 
 def _sniff(content: bytes) -> str:
