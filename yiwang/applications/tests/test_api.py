@@ -202,6 +202,13 @@ def test_progress_query_shows_nothing_personal(version, citizen, clerk):
     for personal in ("张三", "13800001111", "陈受理", "申请书"):
         assert personal not in text
     assert wrong.status_code == 404
+    # The endpoint renders its answer itself: it must still be exactly the documented schema.
+    from yiwang.api.v1.applications import ProgressOut
+
+    checked = ProgressOut.model_validate(data)
+    assert set(data) == set(ProgressOut.model_fields)
+    assert checked.submitted_at.isoformat().startswith(data["submitted_at"][:19])
+    assert found["Content-Type"] == "application/json"
 
 
 def test_progress_query_is_rate_limited(version, citizen, settings):
