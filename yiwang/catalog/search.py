@@ -63,6 +63,31 @@ PHRASE_BONUS = 0.3
 # as another province publishes it (imported catalogs keep their own implementing bodies).
 # Local: implemented by a department of our organisation tree, or in our division.
 LOCAL_BOOST = 1.3
+# Items for one narrow group of people (退役军人养老保险关系转移接续) beside the general item
+# (城镇职工基本养老保险关系转移接续): a citizen who names no group means the general one, so an
+# item whose name names a group the query does not mention counts at this share.
+NARROW_GROUPS = (
+    "退役军人",
+    "退役士兵",
+    "军人",
+    "随军",
+    "军队",
+    "机关事业单位",
+    "港澳",
+    "香港",
+    "澳门",
+    "台湾",
+    "华侨",
+    "归侨",
+    "外国",
+    "外籍",
+    "境外",
+    "工伤职工",
+    "被征地",
+    "供养亲属",
+    "特殊工种",
+)
+NARROW_FACTOR = 0.85
 # Query term kinds weigh differently: a whole word matched says more than one of its bigrams.
 QUERY_WEIGHTS = {"w": 1.0, "b": 0.6, "u": 0.5, "p": 1.6, "i": 1.2, "a": 1.0}
 SYNONYM_WEIGHT = 0.9
@@ -99,6 +124,11 @@ LIST_FIELDS = (
 )
 
 SYNONYMS_FILE = Path(__file__).resolve().parent / "fixtures" / "synonyms.txt"
+LIFE_EVENTS_FILE = Path(__file__).resolve().parent / "fixtures" / "life_events.txt"
+# A life event the query describes (丢了工作 → 失业) weighs like a word typed as the item says.
+EVENT_WEIGHT = 1.0
+# The cue's own words (上班, 摔) are weak evidence of the item: they count at this share.
+EVENT_OWN_FACTOR = 0.5
 
 # Words jieba should keep whole (its general dictionary splits several of them).
 DOMAIN_WORDS = (
@@ -423,6 +453,114 @@ def synonyms() -> dict[str, tuple[str, ...]]:
     return table
 
 
+@dataclass(frozen=True)
+class LifeEvent:
+    """A situation of a citizen's or a business's life (fixtures/life_events.txt) and the
+    official words of the items it leads to. Each cue is a tuple of parts that must all occur
+    in the query (in any order, not overlapping), each part a tuple of alternative wordings:
+    (工作 | 饭碗) + (丢了 | 没了) is 丢了工作, 工作没了, 饭碗丢了 …"""
+
+    name: str
+    officials: tuple[str, ...]
+    cues: tuple[tuple[tuple[str, ...], ...], ...]
+
+
+@cache
+def life_events() -> tuple[LifeEvent, ...]:
+    """The life-event lexicon: ``[事件] 正式用语 | 正式用语`` starts an event, each following
+    line is one cue (``part + part``, each part ``wording | wording``)."""
+    events: list[LifeEvent] = []
+    name = ""
+    officials: tuple[str, ...] = ()
+    cues: list[tuple[tuple[str, ...], ...]] = []
+
+    def close() -> None:
+        if name and officials and cues:
+            events.append(LifeEvent(name, officials, tuple(cues)))
+
+    for raw in LIFE_EVENTS_FILE.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("["):
+            close()
+            head, _, rhs = line[1:].partition("]")
+            name = head.strip()
+            officials = tuple(normalize(w.strip()) for w in rhs.split("|") if w.strip())
+            cues = []
+            continue
+        parts = tuple(
+            tuple(sorted({normalize(w.strip()) for w in part.split("|") if w.strip()}, key=len))[
+                ::-1
+            ]
+            for part in line.split("+")
+        )
+        if parts and all(parts):
+            cues.append(parts)
+    close()
+    return tuple(events)
+
+
+def _event_spans(run: str, taken: list[bool]) -> list[tuple[LifeEvent, list[tuple[int, int]]]]:
+    """The life events the run describes, each with the spans of its cue's parts (marked
+    taken). An event counts once; its first cue that matches, in the file's order, wins.
+    Every part is looked for where nothing (an earlier event, another part) is yet. A part
+    found as one character (证 of 证丢了, 伤 of 干活伤了) is context only: it must be there but
+    stays for the words around it (身份证), and a cue needs one longer part to apply."""
+    table = synonyms()
+    # jieba's words of the run (it knows the synonym keys): a cue never cuts across them
+    words = [(start, end) for _, start, end in _jieba().tokenize(run, HMM=False)]
+    found: list[tuple[LifeEvent, list[tuple[int, int]]]] = []
+    for event in life_events():
+        for cue in event.cues:
+            trial = list(taken)
+            spans: list[tuple[int, int]] = []
+            for part in cue:
+                span = _free_span(run, part, trial, words, whole_word=len(cue) > 1)
+                if span is not None and len(cue) == 1 and run[span[0] : span[1]] in table:
+                    span = None  # a phrase the synonym table has: its own entry applies
+                if span is None:
+                    break
+                if span[1] - span[0] > 1:
+                    spans.append(span)
+                    for i in range(*span):
+                        trial[i] = True
+            else:
+                if spans:
+                    taken[:] = trial
+                    found.append((event, sorted(spans)))
+                    break
+    return found
+
+
+def _free_span(
+    run: str,
+    wordings: tuple[str, ...],
+    taken: list[bool],
+    words: list[tuple[int, int]],
+    *,
+    whole_word: bool,
+) -> tuple[int, int] | None:
+    """The first place of the longest wording that occurs in the run where nothing is taken.
+    A wording of two or more characters must fit jieba's words: start and end where words do
+    (拿房 is not in 拿房本, cut 拿/房本), or lie inside one word, then taken as that whole word
+    when ``whole_word`` (疫苗 of 打疫苗 … 出了问题) and not at all otherwise (装修 of
+    装修垃圾, a synonym key of its own). One character may be anywhere."""
+    starts = {s for s, _ in words} | {len(run)}
+    ends = {e for _, e in words} | {0}
+    for word in wordings:
+        at = run.find(word)
+        while at >= 0:
+            span: tuple[int, int] | None = (at, at + len(word))
+            if len(word) > 1 and not (at in starts and at + len(word) in ends):
+                inside = next((w for w in words if w[0] <= at and at + len(word) <= w[1]), None)
+                span = inside if whole_word else None
+            if span is not None and not any(taken[span[0] : span[1]]):
+                return span
+            at = run.find(word, at + 1)
+    return None
+
+
 @cache
 def _pinyin(word: str) -> tuple[str, str]:
     """(full pinyin, initials) of a Chinese word, e.g. 公积金 → (gongjijin, gjj)."""
@@ -504,6 +642,7 @@ class Query:
     glue: Terms  # bigrams across two words of the query: a bonus for the words' adjacency
     phrases: tuple[str, ...]  # whole-query texts whose presence in a name earns the bonus
     weak: tuple[bool, ...] = ()  # per concept: True for a weak one
+    sizes: tuple[int, ...] = ()  # per concept: how many characters of the query it stands for
 
     @property
     def terms(self) -> Terms:
@@ -592,6 +731,7 @@ def _parse_query(q: str, *, stop: bool) -> Query:
     text = normalize(q)
     concepts: list[tuple[Terms, ...]] = []
     weak: list[bool] = []
+    sizes: list[int] = []
     glue: Terms = {}
     phrase_parts: list[list[str]] = []  # per concept: its wordings, for the phrase bonus
 
@@ -610,16 +750,20 @@ def _parse_query(q: str, *, stop: bool) -> Query:
                 )
             )
             weak.append(False)
+            sizes.append(len(run))
             phrase_parts.append([*table.get(run, ())])
             continue
         run = _join_infixes(run)
         # synonym keys inside the run, longest first, not overlapping; then filler phrases
         taken = [False] * len(run)
+        # life events first: their cues are several words (工作 … 丢了) that a synonym key
+        # would otherwise read on its own (丢了 → 补领)
+        events = {spans[0]: (event, spans) for event, spans in _event_spans(run, taken)}
         keys = _spans(run, table, taken)
         if stop:
             _spans(run, STOP_PHRASES, taken)
         # the words of what is left between them (each stretch segmented on its own)
-        units: list[tuple[int, int]] = list(keys)
+        units: list[tuple[int, int]] = [*keys, *events]
         start = 0
         while start < len(run):
             if taken[start]:
@@ -637,6 +781,27 @@ def _parse_query(q: str, *, stop: bool) -> Query:
         previous_end = -1
         previous_text = ""
         for start, end in units:
+            if (start, end) in events:
+                event, spans = events[(start, end)]
+                # the event's official words make the hit; the cue's own words (and the
+                # official words of a part that is a synonym key: 社保 of 外地 … 社保) are a
+                # weak concept beside it: they order the event's items without making a hit
+                # of their own (丢了 of 丢了工作 is no 补领)
+                cue_terms: Terms = {}
+                parts: list[Terms] = []
+                for s, e in spans:
+                    cue_terms.update(_cjk_terms(run[s:e], EVENT_OWN_FACTOR, stop=False))
+                    parts.extend(_cjk_terms(o, EVENT_OWN_FACTOR) for o in table.get(run[s:e], ()))
+                concepts.append(tuple(_cjk_terms(o, EVENT_WEIGHT) for o in event.officials))
+                weak.append(False)
+                sizes.append(sum(e - s for s, e in spans))
+                phrase_parts.append(list(event.officials))
+                concepts.append((cue_terms, *parts))
+                weak.append(True)
+                sizes.append(0)
+                phrase_parts.append([])
+                previous_end, previous_text = -1, ""
+                continue
             unit = run[start:end]
             is_key = (start, end) in keys
             is_weak = long_words and not is_key and len(unit) == 1
@@ -644,10 +809,12 @@ def _parse_query(q: str, *, stop: bool) -> Query:
             if is_key:
                 concepts.append(with_synonyms(unit, own))
                 weak.append(False)
+                sizes.append(len(unit))
                 phrase_parts.append([unit, *table[unit]])
             elif own:
                 concepts.append((own,))
                 weak.append(is_weak)
+                sizes.append(len(unit))
                 phrase_parts.append([unit])
             if start == previous_end and previous_text:
                 glue["b:" + previous_text[-1] + unit[0]] = QUERY_WEIGHTS["b"] * 0.5
@@ -667,6 +834,7 @@ def _parse_query(q: str, *, stop: bool) -> Query:
         glue=glue,
         phrases=tuple(p for p in dict.fromkeys(phrases) if len(p) > 1),
         weak=tuple(weak[i] for i in kept),
+        sizes=tuple(sizes[i] for i in kept),
     )
 
 
@@ -690,6 +858,7 @@ class Doc:
     theme_ids: frozenset[int]
     sort_key: str
     local: bool = False  # implemented in this city (see LOCAL_BOOST)
+    groups: frozenset[str] = frozenset()  # the narrow groups its name is for (NARROW_GROUPS)
 
 
 @dataclass
@@ -699,6 +868,10 @@ class Index:
     postings: dict[str, list[tuple[int, float]]]
     idf: dict[str, float]
     browse_order: list[int] = field(default_factory=list)
+    # the words of the names and keywords (and the lexicons' words): what a typo is mended to
+    words: frozenset[str] = frozenset()
+    # their sounds (fuzzy pinyin → words), built on the first query that needs mending
+    sounds: dict[str, tuple[str, ...]] | None = None
 
 
 def _audiences(server_types: Iterable[str]) -> frozenset[str]:
@@ -779,6 +952,7 @@ def _build(stamp: tuple[Any, ...]) -> Index:
                 theme_ids=frozenset(t.pk for t in v.themes.all()),
                 sort_key=_sort_key(v.name),
                 local=dept is not None or v.division_code.startswith(city_prefix),
+                groups=frozenset(g for g in NARROW_GROUPS if g in v.name),
             )
         )
         fields.append(
@@ -872,7 +1046,21 @@ def _index(stamp: tuple[Any, ...], docs: list[Doc], fields: list[dict[str, list[
         idf[term] = math.log(1 + (n - df + 0.5) / (df + 0.5))
         postings[term] = [(d, tf * (K1 + 1) / (tf + K1)) for d, tf in per_doc.items()]
     browse = sorted(range(n), key=lambda i: (docs[i].sort_key, docs[i].code))
-    return Index(stamp=stamp, docs=docs, postings=postings, idf=idf, browse_order=browse)
+    words = {
+        term[2:]
+        for doc_fields in fields
+        for f in ("name", "keywords")
+        for term in doc_fields[f]
+        if term.startswith("w:")
+    }
+    return Index(
+        stamp=stamp,
+        docs=docs,
+        postings=postings,
+        idf=idf,
+        browse_order=browse,
+        words=frozenset(words),
+    )
 
 
 _index_lock = threading.Lock()
@@ -956,13 +1144,18 @@ def _accumulate(index: Index, terms: Terms) -> dict[int, float]:
     return acc
 
 
-def _score(index: Index, query: Query) -> dict[int, float]:
+def _score(
+    index: Index, query: Query, matched: dict[int, tuple[int, int]] | None = None
+) -> dict[int, float]:
     """BM25F per concept (its best alternative), summed; plus the adjacency glue; plus the
-    phrase bonus for a name that contains the whole query (as typed or with synonyms)."""
+    phrase bonus for a name that contains the whole query (as typed or with synonyms).
+    ``matched``, if given, receives per document how many strong concepts it matched and how
+    many characters of the query they stand for."""
     scores: dict[int, float] = defaultdict(float)
     strong: set[int] = set()  # documents matched by at least one concept that is not weak
     weak = query.weak or (False,) * len(query.concepts)
-    for alternatives, is_weak in zip(query.concepts, weak, strict=True):
+    sizes = query.sizes or (1,) * len(query.concepts)
+    for alternatives, is_weak, size in zip(query.concepts, weak, sizes, strict=True):
         best: dict[int, float] = {}
         for alt in alternatives:
             for doc_no, value in _accumulate(index, alt).items():
@@ -972,6 +1165,10 @@ def _score(index: Index, query: Query) -> dict[int, float]:
             scores[doc_no] += value
         if not is_weak:
             strong.update(best)
+            if matched is not None:
+                for doc_no in best:
+                    found, chars = matched.get(doc_no, (0, 0))
+                    matched[doc_no] = (found + 1, chars + size)
     if strong and len(strong) < len(scores):
         # a document only a lone character of a longer query matched (开 of 开奖) is noise
         scores = defaultdict(float, {d: v for d, v in scores.items() if d in strong})
@@ -984,9 +1181,13 @@ def _score(index: Index, query: Query) -> dict[int, float]:
             name = index.docs[doc_no].name_norm
             if any(p in name for p in query.phrases):
                 scores[doc_no] += bonus
+    said = "|".join(term.partition(":")[2] for term in query.terms)
     for doc_no in scores:
-        if index.docs[doc_no].local:
+        doc = index.docs[doc_no]
+        if doc.local:
             scores[doc_no] *= LOCAL_BOOST
+        if doc.groups and any(g not in said for g in doc.groups):
+            scores[doc_no] *= NARROW_FACTOR
     return scores
 
 
@@ -1016,6 +1217,157 @@ def _highlights(name: str, query: Query) -> list[str]:
     if current:
         runs.append(current)
     return runs
+
+
+# --------------------------------------------------------------------------------------------
+# Typos: a fallback for queries that find nothing good
+
+# Syllables a citizen of this region hears (and types) alike: retroflex and flat initials, n
+# and l, the front and back nasal finals. Tones are ignored anyway.
+_FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"))
+_FUZZY_FINALS = (("ang", "an"), ("eng", "en"), ("ing", "in"))
+# A mended word differs from what was typed in at most this share of its characters (one of
+# two or three, two of six): a typo, not another word.
+MEND_MAX_DIFFERENT = 1 / 3
+MEND_MAX_WORD = 6
+# A mended query that covers as much of itself as the query as typed replaces it only when its
+# best document scores this many times higher (低报 → 低保: a word of the catalog, not two
+# stray characters).
+MEND_SCORE_RATIO = 2.0
+
+
+@cache
+def _fuzzy(syllable: str) -> str:
+    for long, short in _FUZZY_INITIALS:
+        if syllable.startswith(long):
+            syllable = short + syllable[len(long) :]
+            break
+    for long, short in _FUZZY_FINALS:
+        if syllable.endswith(long):
+            syllable = syllable[: -len(long)] + short
+            break
+    return syllable
+
+
+def _sound(syllables: Iterable[str]) -> str:
+    return " ".join(_fuzzy(s) for s in syllables)
+
+
+def _sounds(index: Index) -> dict[str, tuple[str, ...]]:
+    """Fuzzy pinyin → the words of the catalog and of our lexicons that sound like it."""
+    if index.sounds is None:
+        vocabulary = set(index.words) | set(DOMAIN_WORDS) | set(synonyms())
+        for event in life_events():
+            for cue in event.cues:
+                for part in cue:
+                    vocabulary.update(part)
+        table: dict[str, list[str]] = defaultdict(list)
+        for word in sorted(vocabulary):
+            if 1 < len(word) <= MEND_MAX_WORD and all(_IS_CJK.match(ch) for ch in word):
+                table[_sound(_run_syllables(word))].append(word)
+        index.sounds = {key: tuple(words) for key, words in table.items()}
+    return index.sounds
+
+
+def mend_typos(q: str, index: Index) -> str:
+    """The query with each stretch that is no known word but sounds like one (fuzzy pinyin,
+    the same length, most characters the same) replaced by that word: 身分证 → 身份证,
+    公基金 → 公积金, 低报 → 低保. Longest stretches first, not overlapping; a stretch that is
+    a known word as typed is never touched. Returns ``q`` unchanged when nothing applies."""
+    sounds = _sounds(index)
+    known = index.words
+    table = synonyms()
+    tokenizer = _jieba()
+    longest = max(map(len, (*known, *table)), default=2)
+    pieces: list[str] = []
+    for match in re.finditer(rf"[{_CJK}]+|[^{_CJK}]+", normalize(q)):
+        run = match.group()
+        if not _IS_CJK.match(run) or len(run) < 2:
+            pieces.append(run)
+            continue
+        syllables = _run_syllables(run)
+        chars = list(run)
+        # what is spelt right stays: every character of a word of the catalog or a synonym
+        # key found in the run (二手房 is no 二收房); and a stretch of two characters does not
+        # touch a word jieba cuts from the run (员工 of 员工开 is no 员公开, 签证 | 延期 no
+        # 签证言期), while a longer one may (公基金, cut 公/基金, is 公积金)
+        fixed = [False] * len(run)
+        in_word = [False] * len(run)
+        for _, start, end in tokenizer.tokenize(run, HMM=False):
+            if end - start > 1:
+                for i in range(start, end):
+                    in_word[i] = True
+        for size in range(2, min(len(run), longest) + 1):
+            for start in range(len(run) - size + 1):
+                typed = run[start : start + size]
+                if typed in known or typed in table:
+                    for i in range(start, start + size):
+                        fixed[i] = True
+        for size in range(min(MEND_MAX_WORD, len(run)), 1, -1):
+            for start in range(len(run) - size + 1):
+                if any(fixed[start : start + size]):
+                    continue
+                if size == 2 and any(in_word[start : start + size]):
+                    continue
+                typed = run[start : start + size]
+                best = _closest(typed, sounds.get(_sound(syllables[start : start + size]), ()))
+                if best is not None:
+                    chars[start : start + size] = list(best)
+                    for i in range(start, start + size):
+                        fixed[i] = True
+        pieces.append("".join(chars))
+    return "".join(pieces)
+
+
+def _closest(typed: str, candidates: Iterable[str]) -> str | None:
+    """The candidate of the typed stretch's length that differs from it in the fewest
+    characters (one at least, at most MEND_MAX_DIFFERENT of them)."""
+    best: tuple[int, str] | None = None
+    for word in candidates:
+        if len(word) != len(typed):
+            continue
+        different = sum(a != b for a, b in zip(word, typed, strict=True))
+        allowed = max(1, int(len(typed) * MEND_MAX_DIFFERENT))
+        if 0 < different <= allowed and (best is None or different < best[0]):
+            best = (different, word)
+    return best[1] if best else None
+
+
+def _coverage(
+    query: Query, scores: dict[int, float], matched: dict[int, tuple[int, int]]
+) -> tuple[float, int]:
+    """The share of the query's strong concepts that its best document matched, and how many
+    characters of the query they stand for ((0, 0) when nothing is found): in 医宝报销 the
+    best document matches 报销, two characters; in 医保报销 all four."""
+    if not scores:
+        return 0.0, 0
+    top = max(scores, key=lambda d: scores[d])
+    concepts = sum(1 for w in (query.weak or (False,) * len(query.concepts)) if not w)
+    found, chars = matched.get(top, (0, 0))
+    return (found / concepts if concepts else 1.0), chars
+
+
+def _score_or_mend(index: Index, q: str, query: Query) -> tuple[Query, dict[int, float]]:
+    """The query's scores; and when its best document misses a part of it (or nothing is
+    found), those of the query with its typos mended, if they cover more of it. A query
+    that finds what it says is never touched: the mending is a fallback, not a rewrite."""
+    matched: dict[int, tuple[int, int]] = {}
+    scores = _score(index, query, matched)
+    mended = mend_typos(q, index)
+    if mended == normalize(q):
+        return query, scores
+    other = parse_query(mended)
+    other_matched: dict[int, tuple[int, int]] = {}
+    other_scores = _score(index, other, other_matched)
+    coverage = _coverage(query, scores, matched)
+    other_coverage = _coverage(other, other_scores, other_matched)
+    if other_coverage > coverage or (
+        other_coverage == coverage
+        and max(other_scores.values(), default=0.0)
+        >= MEND_SCORE_RATIO * max(scores.values(), default=0.0)
+    ):
+        return other, other_scores
+    return query, scores
 
 
 def catalog_search(
@@ -1056,7 +1408,7 @@ def catalog_search(
             if _matches_filters(index.docs[doc_no], **filters)
         ]
     else:
-        scores = _score(index, query)
+        query, scores = _score_or_mend(index, q, query)
         ranked = sorted(
             (
                 (doc_no, score)

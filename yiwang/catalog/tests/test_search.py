@@ -12,8 +12,12 @@ from yiwang.accounts.tests.factories import DepartmentFactory, staff_with_role
 from yiwang.catalog import services
 from yiwang.catalog.models import Bundle, Faq, ItemVersion, Theme
 from yiwang.catalog.search import (
+    _score_or_mend,
     catalog_search,
+    life_events,
+    mend_typos,
     parse_query,
+    search_index,
     search_index_reset,
     synonyms,
 )
@@ -301,3 +305,119 @@ def test_this_citys_item_ranks_before_the_same_item_of_another_province(db: None
     )
 
     assert names("企业设立登记") == ["企业设立登记（六安）", "企业设立登记"]
+
+
+# --------------------------------------------------------------------------------------------
+# Life events, typo mending, narrow groups
+
+
+@pytest.fixture
+def life(db: None) -> dict[str, ItemVersion]:
+    """Items a citizen reaches by describing what happened, not by their names."""
+
+    def item(name: str) -> ItemVersion:
+        version: ItemVersion = PublishedVersionFactory(name=name, keywords="")
+        return version
+
+    return {
+        "unemployment": item("失业保险金申领"),
+        "injury": item("工伤认定申请"),
+        "record": item("无犯罪记录证明开具"),
+        "id_lost": item("居民身份证补领"),
+        "fund": item("住房公积金提取"),
+        "dibao": item("最低生活保障审核确认"),
+        "card": item("社会保障卡申领"),
+        "waste": item("城市建筑垃圾处置核准"),
+        "decoration": item("住宅室内装饰装修备案"),
+    }
+
+
+def test_the_life_event_lexicon_is_ours_and_well_formed():
+    events = life_events()
+    assert len(events) >= 60
+    by_name = {e.name: e for e in events}
+    assert "失业保险金" in by_name["失业"].officials
+    assert "工伤认定" in by_name["工伤"].officials
+    # a cue of two parts: one wording of each, in any order
+    assert any(len(cue) == 2 and "丢了" in cue[1] for cue in by_name["失业"].cues)
+    # longest wording first inside a part, so 没有了 wins over 没了
+    for event in events:
+        for cue in event.cues:
+            for part in cue:
+                assert list(part) == sorted(part, key=len, reverse=True)
+
+
+def test_a_life_event_finds_the_item_that_shares_no_word_with_it(life: dict[str, ItemVersion]):
+    assert names("丢了工作")[0] == "失业保险金申领"
+    assert names("工作没了怎么办")[0] == "失业保险金申领"
+    assert names("被公司裁员了")[0] == "失业保险金申领"
+    assert names("上班的时候摔伤了")[0] == "工伤认定申请"
+    assert names("在工地干活被砸伤")[0] == "工伤认定申请"
+    assert names("证明我没有案底")[0] == "无犯罪记录证明开具"
+
+
+def test_a_life_event_does_not_take_what_another_query_means(life: dict[str, ItemVersion]):
+    # 丢了 alone is still a lost card, not a lost job
+    assert names("身份证丢了")[0] == "居民身份证补领"
+    assert "w:失业保险金" not in parse_query("身份证丢了").terms
+    # the cue's own words are weak: 丢了 of 丢了工作 does not bring the lost-card item
+    assert "居民身份证补领" not in names("丢了工作")
+
+
+def test_a_cue_never_cuts_a_word_or_a_synonym_key():
+    # 装修 is a cue of 装修 (decoration), but inside the key 装修垃圾 it is not
+    query = parse_query("装修垃圾清运")
+    assert "w:垃圾处置" in query.terms
+    assert "w:装饰装修" not in query.terms
+    # 拿房 is not in 拿房本 (jieba cuts 拿/房本): no house purchase
+    assert "w:转移登记" not in parse_query("拿房本去银行").terms
+    # a lone character of a cue is context only: 伤 of 干活伤了 stays for the query
+    assert "w:工伤认定" in parse_query("干活伤了手").terms
+    assert "w:工伤认定" not in parse_query("伤了手").terms
+
+
+def test_a_typo_is_mended_to_a_word_that_sounds_the_same(life: dict[str, ItemVersion]):
+    index = search_index()
+    assert mend_typos("公基金提取", index) == "公积金提取"
+    assert mend_typos("低报", index) == "低保"
+    assert mend_typos("社宝卡", index) == "社保卡"
+    assert names("公基金提取")[0] == "住房公积金提取"
+    assert names("低报")[0] == "最低生活保障审核确认"
+    assert names("社宝卡怎么办")[0] == "社会保障卡申领"
+
+
+def test_words_spelt_right_are_never_mended(life: dict[str, ItemVersion]):
+    index = search_index()
+    for q in ("开公司", "二手房过户", "员工开户", "签证延期", "公积金提取", "两年兵"):
+        assert mend_typos(q, index) == q, q
+    # nothing to mend in what is not Chinese, or in a lone character
+    assert mend_typos("gjj!!", index) == "gjj!!"
+    assert mend_typos("报", index) == "报"
+
+
+def test_the_mending_is_a_fallback_for_poor_results_only(life: dict[str, ItemVersion]):
+    index = search_index()
+    # a query that finds what it says is kept as parsed
+    right = parse_query("公积金提取")
+    assert _score_or_mend(index, "公积金提取", right)[0] is right
+    # a query with a typo that finds the item all the same is kept too: nothing to gain
+    typed = parse_query("最底生活保障")
+    found, _ = _score_or_mend(index, "最底生活保障", typed)
+    assert found is typed or "w:最低生活保障" in found.terms
+    # a poor one is replaced by its mended form
+    poor = parse_query("公基金提取")
+    mended, scores = _score_or_mend(index, "公基金提取", poor)
+    assert mended is not poor
+    assert "w:公积金" in mended.terms
+    assert scores
+
+
+def test_an_item_for_a_narrow_group_follows_the_general_item(db: None):
+    general = PublishedVersionFactory(name="城镇职工基本养老保险关系转移接续申请", keywords="")
+    narrow = PublishedVersionFactory(name="退役军人养老保险关系转移接续申请", keywords="")
+    found = catalog_search(q="养老保险关系转移接续")
+    assert [h.version.pk for h in found.items if h.version][:2] == [general.pk, narrow.pk]
+    # who names the group gets its item first
+    found = catalog_search(q="退役军人养老保险转移")
+    assert found.items[0].version is not None
+    assert found.items[0].version.pk == narrow.pk
