@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -262,11 +263,47 @@ def progress_rate_window() -> tuple[int, int]:
     return int(count_text or 30), PERIODS.get(period[:1] or "m", 60)
 
 
+def _progress_rate_key(address: str) -> str:
+    return "applications:progress_rate:" + hashlib.sha256(address.encode("utf-8")).hexdigest()
+
+
+def progress_admission(*, address: str, number: str) -> tuple[bool, bool]:
+    """(is ``address`` within its budget, is ``number`` locked): what the page and the API
+    ask before every progress query. On Redis (the city) one round trip: a transaction that
+    creates the window's counter if absent, counts this query and reads the number's misses;
+    elsewhere ``progress_rate_allows`` and ``progress_locked``."""
+    client = _redis_client()
+    if client is None:
+        return progress_rate_allows(address), progress_locked(number=number)
+    allowed, seconds = progress_rate_window()
+    rate_key = cache.make_and_validate_key(_progress_rate_key(address))
+    lock_key = cache.make_and_validate_key(_progress_failures_key(number))
+    pipe = client.pipeline(transaction=True)
+    pipe.set(rate_key, 0, ex=seconds, nx=True)
+    pipe.incr(rate_key)
+    pipe.get(lock_key)
+    _created, used, misses = pipe.execute()
+    return int(used) <= allowed, int(misses or 0) >= PROGRESS_FAILURES_PER_NUMBER
+
+
+def _redis_client() -> Any:
+    # Django's Redis backend offers no pipeline; its client object is the documented way in
+    # (one primary server: the write client). None for any other cache backend.
+    backend = caches["default"]  # one backend object per thread
+    if not isinstance(backend, RedisCache):
+        return None
+    client = getattr(backend, "_yiwang_pipeline_client", None)
+    if client is None:  # a client object per call costs as much as the round trip
+        client = backend._cache.get_client(write=True)
+        backend._yiwang_pipeline_client = client  # type: ignore[attr-defined]
+    return client
+
+
 def progress_rate_allows(address: str) -> bool:
     """One budget per client address for the progress page and the API together: a fixed
     window counter (one ``add`` and one ``incr`` on the cache, whatever the rate)."""
     allowed, seconds = progress_rate_window()
-    key = "applications:progress_rate:" + hashlib.sha256(address.encode("utf-8")).hexdigest()
+    key = _progress_rate_key(address)
     cache.add(key, 0, seconds)
     try:
         used = cache.incr(key)
@@ -300,13 +337,16 @@ def progress_lookup(*, number: str, phone_last4: str) -> Progress | None:
         if row is None:
             return None
         pk, found_number, status, submitted_at, due_date, department, bundle, item = row
-        cursor.execute(_PROGRESS_DEPARTMENTS, [pk])
-        departments = [department]
-        for (name,) in cursor.fetchall():
+        cursor.execute(_PROGRESS_TIMELINE, [pk, pk, True])
+        rows = cursor.fetchall()
+    departments = [department]
+    events = []
+    for part, kind, at, _id, name in rows:
+        if part == 0:  # a department task, in the order the tasks were opened
             if name not in departments:
                 departments.append(name)
-        cursor.execute(_PROGRESS_EVENTS, [pk, True])
-        events = cursor.fetchall()
+        else:
+            events.append((kind, at, name))
     return Progress(
         number=found_number,
         item_name=bundle or item,
@@ -322,7 +362,7 @@ def progress_lookup(*, number: str, phone_last4: str) -> Progress | None:
     )
 
 
-def _progress_sql() -> tuple[str, str, str]:
+def _progress_sql() -> tuple[str, str]:
     # Only table names (from the models, quoted) are formatted in; every value is a parameter.
     q = connection.ops.quote_name
     application, department = q(Application._meta.db_table), q(Department._meta.db_table)
@@ -333,15 +373,19 @@ def _progress_sql() -> tuple[str, str, str]:
         f"FROM {application} a JOIN {department} d ON d.id = a.department_id "
         f"JOIN {version} v ON v.id = a.version_id LEFT JOIN {bundle} b ON b.id = a.bundle_id "
         "WHERE a.number = %s AND a.contact_phone_last4 = %s",
-        f"SELECT d.name FROM {task} t JOIN {department} d ON d.id = t.department_id "  # noqa: S608
-        "WHERE t.application_id = %s ORDER BY t.created_at, t.id",
-        f"SELECT e.kind, e.created_at, d.name FROM {event} e "  # noqa: S608
-        f"LEFT JOIN {department} d ON d.id = e.department_id "
-        "WHERE e.application_id = %s AND e.public = %s ORDER BY e.created_at, e.id",
+        # The departments of its tasks (part 0) and its public timeline (part 1), in one read.
+        "SELECT 0 AS part, NULL AS kind, t.created_at AS at, t.id, d.name "  # noqa: S608
+        f"FROM {task} t JOIN {department} d ON d.id = t.department_id "
+        "WHERE t.application_id = %s "
+        "UNION ALL "
+        "SELECT 1 AS part, e.kind, e.created_at, e.id, d.name "
+        f"FROM {event} e LEFT JOIN {department} d ON d.id = e.department_id "
+        "WHERE e.application_id = %s AND e.public = %s "
+        "ORDER BY 1, 3, 4",
     )
 
 
-_PROGRESS_APPLICATION, _PROGRESS_DEPARTMENTS, _PROGRESS_EVENTS = _progress_sql()
+_PROGRESS_APPLICATION, _PROGRESS_TIMELINE = _progress_sql()
 
 
 def _aware(value: Any) -> datetime:

@@ -56,9 +56,8 @@ from yiwang.applications.selectors import (
     application_timeline,
     applications_of,
     delegators_of,
+    progress_admission,
     progress_find,
-    progress_locked,
-    progress_rate_allows,
 )
 from yiwang.catalog.models import Bundle, ItemVersion, ServiceItem
 from yiwang.core.access import authenticated, client_address, public
@@ -373,7 +372,8 @@ def progress(request: HttpRequest) -> HttpResponse:
     status = 200
     if form.is_bound and form.is_valid():
         number = form.cleaned_data["number"].strip()
-        if not progress_rate_allows(client_address(request)) or progress_locked(number=number):
+        within, locked = progress_admission(address=client_address(request), number=number)
+        if not within or locked:
             problem = str(_("查询太频繁，请稍后再试。如需帮助请拨打 12345。"))
             status = 429
         else:

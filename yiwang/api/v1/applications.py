@@ -37,7 +37,6 @@ from ninja.errors import Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import paginate
 from ninja.responses import NinjaJSONEncoder
-from ninja.throttling import BaseThrottle
 from pydantic import ValidationError as PydanticValidationError
 
 from yiwang.accounts.models import User
@@ -62,9 +61,8 @@ from yiwang.applications.selectors import (
     application_notice_pdf,
     application_timeline,
     applications_of,
+    progress_admission,
     progress_find,
-    progress_locked,
-    progress_rate_allows,
     progress_rate_window,
     task_inbox,
     task_light,
@@ -822,17 +820,6 @@ def staff_special_procedure_end(
 # --- public progress query ---------------------------------------------------------------------
 
 
-class ProgressThrottle(BaseThrottle):
-    """Per client address, for everyone (signed in or not): the number and four digits are
-    the only secret, so guessing must be slow. The same budget as the progress page."""
-
-    def allow_request(self, request: HttpRequest) -> bool:
-        return progress_rate_allows(client_address(request))
-
-    def wait(self) -> float:
-        return float(progress_rate_window()[1])
-
-
 class ProgressParams(Schema):
     number: str = Field(min_length=1, max_length=32, description="办件编号")
     phone_last4: str = Field(
@@ -840,12 +827,17 @@ class ProgressParams(Schema):
     )
 
 
-@router.get("/progress", auth=None, response=ProgressOut, throttle=[ProgressThrottle()])
+@router.get("/progress", auth=None, response=ProgressOut)
 def progress_query(request: HttpRequest, params: Query[ProgressParams]) -> HttpResponse:
     """办件进度查询: the application's status, timeline (kinds and departments), expected
     completion date. An unknown number and wrong digits give the same 404."""
-    # Per number too: many addresses guessing the 10,000 endings of one number get nowhere.
-    if progress_locked(number=params.number):
+    # Per client address, for everyone (signed in or not): the number and four digits are
+    # the only secret, so guessing must be slow; the same budget as the /progress/ page. Per
+    # number too: many addresses guessing the 10,000 endings of one number get nowhere.
+    within, locked = progress_admission(address=client_address(request), number=params.number)
+    if not within:
+        raise Throttled(wait=progress_rate_window()[1])
+    if locked:
         raise Throttled(wait=PROGRESS_FAILURE_WINDOW)
     progress = progress_find(number=params.number, phone_last4=params.phone_last4)
     if progress is None:

@@ -4,6 +4,7 @@ staff's views, the access matrix beyond the generic one, and the public progress
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 
 import pytest
@@ -331,3 +332,46 @@ def test_validate_refuses_what_the_submission_refuses(version, citizen, clerk):
 
     assert window.status_code == 403
     assert staff_online.status_code == 403
+
+
+@pytest.mark.redis
+def test_progress_budget_and_lock_on_redis_in_one_round_trip(version, citizen, settings):
+    from django.conf import settings as django_settings
+    from django.core.cache import caches
+
+    from yiwang.applications.selectors import progress_admission
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": django_settings.TEST_REDIS_URL,
+            "KEY_PREFIX": "yiwang-test-progress",
+        }
+    }
+    caches["default"].clear()
+    try:
+        settings.YIWANG_PROGRESS_QUERY_RATE = "3/m"
+        application = submit(version, citizen)
+        url = f"/api/v1/progress?number={application.number}&phone_last4="
+        client = Client(REMOTE_ADDR="10.7.0.1")
+
+        codes = [client.get(url + "1111").status_code for _ in range(4)]
+        page = client.get(f"/progress/?number={application.number}&phone_last4=1111")
+
+        assert codes == [200, 200, 200, 429]
+        assert page.status_code == 429  # the page shares the budget
+        # the window's counter expires with the window
+        key = caches["default"].make_and_validate_key(
+            "applications:progress_rate:" + hashlib.sha256(b"10.7.0.1").hexdigest()
+        )
+        ttl = caches["default"]._cache.get_client(write=True).ttl(key)  # type: ignore[attr-defined]
+        assert 0 < ttl <= 60
+
+        # ten misses from many addresses lock the number for everyone
+        settings.YIWANG_PROGRESS_QUERY_RATE = "1000/m"
+        for n in range(10):
+            Client(REMOTE_ADDR=f"10.7.1.{n}").get(url + f"{n:04d}")
+        assert progress_admission(address="10.7.2.1", number=application.number) == (True, True)
+        assert Client(REMOTE_ADDR="10.7.2.2").get(url + "1111").status_code == 429
+    finally:
+        caches["default"].clear()
