@@ -2,16 +2,26 @@
 
 One version per item: the newest, or with ``status`` the one in that status (e.g. the
 published catalog). The workbook is the template that ``catalog_import_xlsx`` reads back.
+
+The uploaded files that its cells name (审批结果样本, 空白表格, 示例样表) are copied from the
+default storage into ``<OUT>.files/`` under their stored names. Both are written under temporary
+names beside OUT and renamed at the end, so a failed export leaves the previous output as it was
+and no half-written one. A named file that the storage does not hold is reported (sheet, row,
+column, name); the export goes on without it.
 """
 
 from __future__ import annotations
 
+import shutil
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -38,6 +48,8 @@ from yiwang.catalog.exporters.xlsx_layout import (
     TRUE,
     Sheet,
     encode_row,
+    files_dir,
+    unsafe_file_name,
 )
 from yiwang.catalog.importers.common import Timer
 from yiwang.catalog.models import (
@@ -66,10 +78,18 @@ class ExportReport:
     rows: dict[str, int] = field(default_factory=dict)  # sheet title → data rows
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    files: int = 0  # distinct files written into files_dir
+    missing_files: list[str] = field(default_factory=list)  # "sheet, row, column: name"
+    # stored name → the cells that name it ("事项第3行「审批结果样本」")
+    file_refs: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     @property
     def items(self) -> int:
         return self.rows.get(ITEMS.title, 0)
+
+    @property
+    def files_dir(self) -> Path:
+        return files_dir(self.path)
 
 
 def catalog_export_xlsx(*, path: Path | str, status: str | None = None) -> ExportReport:
@@ -112,9 +132,72 @@ def catalog_export_xlsx(*, path: Path | str, status: str | None = None) -> Expor
     _write(book, BUNDLE_MEMBERS, members, report)
     _write(book, ITEM_TYPES, ItemType.objects.all(), report)
     _write(book, THEMES, Theme.objects.all(), report)
-    book.save(report.path)
+    _save(book, report)
     report.seconds = timer.seconds()
     return report
+
+
+def _save(book: Workbook, report: ExportReport) -> None:
+    """Write the workbook and its files folder under temporary names, then put both in place
+    (an older files folder of the same name is replaced, and removed only at the very end)."""
+    out, folder = report.path, report.files_dir
+    token = uuid.uuid4().hex[:12]
+    tmp_book = out.with_name(f".{out.name}.{token}.tmp")
+    tmp_folder = out.with_name(f".{folder.name}.{token}.tmp")
+    old_folder = out.with_name(f".{folder.name}.{token}.old")
+    moved_old = placed_new = False
+    try:
+        book.save(tmp_book)
+        tmp_folder.mkdir()
+        _copy_files(tmp_folder, report)
+        if folder.exists() or folder.is_symlink():
+            folder.rename(old_folder)
+            moved_old = True
+        tmp_folder.rename(folder)
+        placed_new = True
+        tmp_book.replace(out)
+    except BaseException:
+        tmp_book.unlink(missing_ok=True)
+        if placed_new:
+            shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(tmp_folder, ignore_errors=True)
+        if moved_old:
+            old_folder.rename(folder)
+        raise
+    if moved_old:
+        if old_folder.is_dir() and not old_folder.is_symlink():
+            shutil.rmtree(old_folder)
+        else:
+            old_folder.unlink()
+
+
+def _copy_files(target: Path, report: ExportReport) -> None:
+    """Copy every named file from the default storage into ``target``, read in chunks."""
+    for name, cells in report.file_refs.items():
+        if unsafe_file_name(name):
+            report.missing_files.extend(
+                gettext("%(where)s：文件名「%(name)s」不安全（含 ..、绝对路径或反斜杠），未导出")
+                % {"where": where, "name": name}
+                for where in cells
+            )
+            continue
+        try:
+            if not default_storage.exists(name):
+                raise FileNotFoundError(name)
+            source = default_storage.open(name, "rb")
+        except FileNotFoundError:
+            report.missing_files.extend(
+                gettext("%(where)s：存储中没有文件「%(name)s」，未导出")
+                % {"where": where, "name": name}
+                for where in cells
+            )
+            continue
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        with source, destination.open("wb") as copy:
+            for chunk in source.chunks():
+                copy.write(chunk)
+        report.files += 1
 
 
 def _versions(status: str | None) -> QuerySet[ItemVersion]:
@@ -161,11 +244,15 @@ def _write(book: Workbook, sheet: Sheet, objects: Iterable[Any], report: ExportR
     ws: Worksheet = book.create_sheet(sheet.title)
     ws.append([c.label for c in sheet.columns])
     ws.append([c.name for c in sheet.columns])
+    files = [(i, c.label) for i, c in enumerate(sheet.columns) if c.kind == "file"]
     count = 0
     for count, obj in enumerate(objects, start=1):
         row = encode_row(sheet, obj)
         where = f"{sheet.title}第{count + HEADER_ROWS}行"
         ws.append([_clean(v, f"{where}", report) for v in row])
+        for index, label in files:
+            if row[index]:
+                report.file_refs.setdefault(row[index], []).append(f"{where}「{label}」")
     report.rows[sheet.title] = count
     _decorate(ws, sheet, last_row=max(count + HEADER_ROWS, HEADER_ROWS + 200))
 

@@ -13,7 +13,8 @@ Cell encoding (what ``encode`` writes and ``decode`` reads back):
 * the bundle's merged form: JSON; dates: YYYY-MM-DD; datetimes: ISO 8601 in local time;
 * foreign keys by their natural key: 事项类型 by name, 机构 by code, 用户 by username, 事项 by
   实施编码, 主题 as "面向自然人·名称", 情形 by code;
-* files: the stored file name (the files themselves are not in the workbook).
+* files: the stored file name; the files themselves travel beside the workbook, in the folder
+  ``<workbook>.files/`` under the same names (``files_dir``), which the importer reads back.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from django.db import models
@@ -48,6 +50,26 @@ LIST_SEPARATOR = "\n"
 THEME_SEPARATOR = "·"
 HEADER_ROWS = 2
 EXCLUDED = frozenset({"id", "created_at", "updated_at"})
+FILES_SUFFIX = ".files"
+
+
+def files_dir(workbook: Path) -> Path:
+    """The folder beside ``workbook`` that holds the files its cells name."""
+    return workbook.with_name(workbook.name + FILES_SUFFIX)
+
+
+def unsafe_file_name(name: str) -> bool:
+    """A stored name that could leave the files folder or the storage root: a ``..`` part, an
+    absolute path (also a Windows one) or a backslash. Such a name never comes from our own
+    storage, only from an edited workbook."""
+    return (
+        not name
+        or "\\" in name
+        or "\x00" in name
+        or PurePosixPath(name).is_absolute()
+        or bool(PureWindowsPath(name).drive)
+        or ".." in PurePosixPath(name).parts
+    )
 
 
 class CellError(ValueError):

@@ -67,6 +67,7 @@ class ImportReport:
     held: list[tuple[int, str, tuple[str, ...]]] = field(default_factory=list)
     quality: Counter[str] = field(default_factory=Counter)
     touched: list[str] = field(default_factory=list, repr=False)  # task codes written
+    files: int = 0  # files saved into the storage (xlsx: from the folder beside the workbook)
 
     @property
     def rows(self) -> int:
@@ -78,6 +79,8 @@ class ImportReport:
             f"未变 unchanged {self.unchanged}，失败 failed {len(self.failed)}，"
             f"用时 {self.seconds:.2f} s"
         ]
+        if self.files:
+            lines.append(f"已存入文件 files saved {self.files}")
         if self.failed:
             lines.append("失败的行 / failed rows:")
             lines.extend(f"  第 {line} 行: {reason}" for line, reason in self.failed)

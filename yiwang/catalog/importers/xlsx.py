@@ -15,20 +15,32 @@ What a row of the 事项 sheet (with its rows in the child sheets) does:
 A bad cell, an unknown department, item type, situation or member fails the item with all its
 child rows, reported as (row number, "[sheet] column: reason"). Bundles (一件事) are created or
 updated in place (they have no versions); the 事项类型 and 主题分类 sheets are upserted first.
+
+Files (审批结果样本, 空白表格, 示例样表): a cell holds the stored name. A name the default storage
+does not hold is saved into it from the folder ``<FILE>.files/`` beside the workbook (written by
+the export), under the same name. The item fails when the file is in neither place, when the
+storage holds a different file under that name (it is never overwritten), or when the name
+could leave the folder (``..``, an absolute path, a backslash). Files saved for an item that
+fails, or for a batch that rolls back, are deleted again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zipfile import BadZipFile
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.db.models import Max, OuterRef, Subquery
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
@@ -52,7 +64,9 @@ from yiwang.catalog.exporters.xlsx_layout import (
     Column,
     Sheet,
     encode_row,
+    files_dir,
     parse_theme_key,
+    unsafe_file_name,
 )
 from yiwang.catalog.importers.common import (
     SYSTEM_ACTOR,
@@ -122,7 +136,8 @@ class ItemRows:
 def catalog_import_xlsx(
     *, path: Path | str, actor: User | None = None, batch_size: int = 200
 ) -> ImportReport:
-    """Import the workbook at ``path`` (see the module docstring)."""
+    """Import the workbook at ``path`` and the files in ``<path>.files/`` (see the module
+    docstring)."""
     timer = Timer()
     path = Path(path)
     if actor is not None:
@@ -138,8 +153,9 @@ def catalog_import_xlsx(
     _import_config(sheets, report)
     resolver = _Resolver()
     items = _group(sheets, report)
+    files = _Files(files_dir(path))
     for batch in chunked(items, batch_size):
-        _items_batch(batch, actor=actor, path=path, resolver=resolver, report=report)
+        _items_batch(batch, actor=actor, path=path, resolver=resolver, files=files, report=report)
     _bundles(sheets, actor=actor, path=path, resolver=resolver, report=report)
     report.failed.sort()
     report.seconds = timer.seconds()
@@ -323,6 +339,7 @@ def _items_batch(
     actor: User | None,
     path: Path,
     resolver: _Resolver,
+    files: _Files,
     report: ImportReport,
 ) -> None:
     codes = [_key(r.item) for r in batch]
@@ -349,7 +366,20 @@ def _items_batch(
         )
     }
 
+    saved_in_batch: list[str] = []
+
     def apply(rows: ItemRows) -> RowResult:
+        saved: list[str] = []
+        try:
+            files.restore(rows, saved=saved)
+            result = write(rows)
+        except BaseException:
+            _delete_files(saved)
+            raise
+        saved_in_batch.extend(saved)
+        return result
+
+    def write(rows: ItemRows) -> RowResult:
         code = _key(rows.item)
         item = existing.get(code)
         if item is None:
@@ -371,7 +401,92 @@ def _items_batch(
             after=counts,
         )
 
-    run_batch(batch, line_of=lambda r: r.item.line, apply=apply, report=report, audit=audit)
+    try:
+        run_batch(batch, line_of=lambda r: r.item.line, apply=apply, report=report, audit=audit)
+    except BaseException:
+        _delete_files(saved_in_batch)
+        raise
+    report.files += len(saved_in_batch)
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+class _Files:
+    """The files folder beside the workbook: restores what the default storage lacks."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.root = folder.resolve() if folder.is_dir() else None
+
+    def restore(self, rows: ItemRows, *, saved: list[str]) -> None:
+        """Check every file cell of the item and its child rows; save the missing files into
+        the storage, appending their names to ``saved``. Raises RowFailed on the first bad one
+        (the caller deletes what was saved)."""
+        for row in [rows.item, *(r for s in CHILD_SHEETS for r in rows.children.get(s, []))]:
+            for column in row.sheet.columns:
+                if column.kind == "file" and column.name in row.cells:
+                    name = row.value(column)
+                    if name:
+                        self._restore(name, row, column, saved)
+
+    def _restore(self, name: str, row: Row, column: Column, saved: list[str]) -> None:
+        where = {"label": column.label, "name": name, "folder": self.folder.name}
+        if unsafe_file_name(name):
+            raise row.fail(
+                gettext("「%(label)s」文件名「%(name)s」不安全（含 ..、绝对路径或反斜杠）") % where
+            )
+        source = self._source(name)
+        if default_storage.exists(name):
+            if source is not None and not _same_content(name, source):
+                raise row.fail(
+                    gettext(
+                        "「%(label)s」存储中已有同名文件「%(name)s」，内容与 %(folder)s "
+                        "文件夹中的不同，不会覆盖"
+                    )
+                    % where
+                )
+            return
+        if source is None:
+            raise row.fail(
+                gettext("「%(label)s」文件「%(name)s」既不在存储中，也不在 %(folder)s 文件夹中")
+                % where
+            )
+        with source.open("rb") as f:
+            stored = default_storage.save(name, File(f, name=name))
+        saved.append(stored)
+        if stored != name:  # another process saved this name meanwhile
+            raise row.fail(gettext("「%(label)s」存储未能以原名保存文件「%(name)s」") % where)
+
+    def _source(self, name: str) -> Path | None:
+        """The regular file ``name`` inside the folder, never one a link leads out of it to."""
+        if self.root is None:
+            return None
+        try:
+            found = (self.root / name).resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None
+        return found if found.is_relative_to(self.root) and found.is_file() else None
+
+
+def _same_content(name: str, source: Path) -> bool:
+    if default_storage.size(name) != source.stat().st_size:
+        return False
+    with default_storage.open(name, "rb") as stored, source.open("rb") as local:
+        return _digest(stored.chunks()) == _digest(iter(lambda: local.read(1 << 16), b""))
+
+
+def _digest(chunks: Iterable[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        with contextlib.suppress(FileNotFoundError):
+            default_storage.delete(name)
 
 
 def _same(version: ItemVersion, rows: ItemRows) -> bool:

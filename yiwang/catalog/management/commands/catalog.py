@@ -2,7 +2,7 @@
 
     yiwang catalog check [--published] [--errors-only]
     yiwang catalog import --format gd-jsonl|xlsx FILE [--department-map MAP.json] [--batch-size 200]
-    yiwang catalog export --format xlsx OUT [--status published]
+    yiwang catalog export --format xlsx OUT [--status published]   (files into OUT.files/)
 
 Each subcommand is one entry of ``SUBCOMMANDS``: a help line, a function adding its arguments
 to its sub-parser, and a function running it (``run(command, options) -> exit code``). Add a
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext
 
 from yiwang.catalog.exporters import catalog_export_xlsx
 from yiwang.catalog.importers import catalog_import_gd_jsonl, catalog_import_xlsx
@@ -78,7 +79,9 @@ IMPORT_FORMATS = ("gd-jsonl", "xlsx")
 
 def import_arguments(parser: CommandParser) -> None:
     parser.add_argument("--format", required=True, choices=IMPORT_FORMATS, help="文件格式 / format")
-    parser.add_argument("file", help="导入文件 / file to import")
+    parser.add_argument(
+        "file", help="导入文件（xlsx：旁边的 FILE.files/ 文件夹存放附件）/ file to import"
+    )
     parser.add_argument(
         "--department-map",
         help="JSON 文件：{实施主体名称: 本市机构代码} / JSON map of DEPT_NAME to department code",
@@ -122,11 +125,22 @@ def export_arguments(parser: CommandParser) -> None:
 
 
 def export_run(command: BaseCommand, options: dict[str, Any]) -> int:
+    """Write OUT and the files folder OUT.files; a named file the storage does not hold is
+    listed on stderr (the export is written without it)."""
     report = catalog_export_xlsx(path=options["out"], status=options["status"])
     rows = "，".join(f"{title} {count}" for title, count in report.rows.items())
     command.stdout.write(f"已导出 {report.path}：{rows}；用时 {report.seconds:.2f} s")
+    command.stdout.write(
+        gettext("已写入 %(n)s 个文件到 %(dir)s") % {"n": report.files, "dir": report.files_dir}
+    )
     for warning in report.warnings:
         command.stderr.write(f"  提示：{warning}")
+    if report.missing_files:
+        command.stderr.write(
+            gettext("缺少 %(n)s 个文件 / missing files:") % {"n": len(report.missing_files)}
+        )
+        for missing in report.missing_files:
+            command.stderr.write(f"  {missing}")
     return 0
 
 
