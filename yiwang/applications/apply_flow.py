@@ -18,9 +18,9 @@ from django.http import HttpRequest
 
 from yiwang.accounts.models import User
 from yiwang.applications import services
-from yiwang.applications.forms import ApplyForm, MaterialRow
+from yiwang.applications.forms import FORM_PREFIX, ApplyForm, MaterialRow
 from yiwang.applications.models import Application
-from yiwang.catalog.models import Bundle, ServiceItem
+from yiwang.catalog.models import Bundle, ItemVersion, ServiceItem
 from yiwang.core.errors import DomainError, ValidationError
 
 
@@ -145,3 +145,30 @@ def error_count(form: ApplyForm, rows: list[MaterialRow], general: list[str]) ->
 
 def situation_hints(form: ApplyForm) -> dict[str, Any]:
     return dict(getattr(form, "situation_hints", {}))
+
+
+def form_context(
+    *,
+    form: ApplyForm,
+    rows: list[MaterialRow],
+    outcome: Submission,
+    posted: bool,
+    title: str,
+    item: ServiceItem | None,
+    bundle: Bundle | None,
+    version: ItemVersion | None,
+) -> dict[str, Any]:
+    """What every channel's apply template is rendered with."""
+    return {
+        "title": title,
+        "item": item,
+        "bundle": bundle,
+        "version": version,
+        "form": form,
+        "rows": rows,
+        "general_errors": outcome.general,
+        "situation_hints": situation_hints(form),
+        "situation": str(form.data.get("situation", "")) if posted else "",
+        "fact_fields": [form[n] for n in form.fields if n.startswith(FORM_PREFIX)],
+        "error_count": error_count(form, rows, outcome.general),
+    }

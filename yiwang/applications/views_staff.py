@@ -42,13 +42,11 @@ from yiwang.applications import services
 from yiwang.applications.access import access_staff_application, access_task
 from yiwang.applications.apply_flow import (
     Submission,
-    error_count,
+    form_context,
     materials_from_post,
-    situation_hints,
     submit_from_post,
 )
 from yiwang.applications.forms import (
-    FORM_PREFIX,
     WalkInForm,
     field_label,
     form_field_labels,
@@ -277,19 +275,16 @@ def _walk_in(
     return render(
         request,
         "applications/staff/walk_in_form.html",
-        {
-            "title": title,
-            "item": item,
-            "bundle": bundle,
-            "version": version,
-            "form": form,
-            "rows": rows,
-            "general_errors": outcome.general,
-            "situation_hints": situation_hints(form),
-            "situation": str(form.data.get("situation", "")) if posted else "",
-            "fact_fields": [form[n] for n in form.fields if n.startswith(FORM_PREFIX)],
-            "error_count": error_count(form, rows, outcome.general),
-        },
+        form_context(
+            form=form,
+            rows=rows,
+            outcome=outcome,
+            posted=posted,
+            title=title,
+            item=item,
+            bundle=bundle,
+            version=version,
+        ),
         status=outcome.status,
     )
 

@@ -511,6 +511,22 @@ def _submission(request: HttpRequest) -> _Request:
     return _Request(user, payload, files, channel, item, bundle, applicant, principal)
 
 
+def _service_arguments(r: _Request) -> dict[str, Any]:
+    """What ``application_submit`` and ``application_validate`` both take."""
+    return {
+        "actor": r.user,
+        "item": r.item,
+        "bundle": r.bundle,
+        "form_data": r.payload.form_data,
+        "contact_phone": r.payload.contact_phone,
+        "materials": _materials(r.payload.materials, r.files),
+        "situation": r.payload.situation,
+        "channel": r.channel,
+        "applicant": r.applicant,
+        "principal": r.principal,
+    }
+
+
 @router.post("/applications", response={201: ApplicationOut, 200: ApplicationOut})
 def application_create(request: HttpRequest) -> Status[dict[str, Any]]:
     """Submit an application (JSON or multipart; see the module docs). With the same
@@ -524,19 +540,7 @@ def application_create(request: HttpRequest) -> Status[dict[str, Any]]:
         if key
         else None
     )
-    application = services.application_submit(
-        actor=r.user,
-        item=r.item,
-        bundle=r.bundle,
-        form_data=r.payload.form_data,
-        contact_phone=r.payload.contact_phone,
-        materials=_materials(r.payload.materials, r.files),
-        situation=r.payload.situation,
-        channel=r.channel,
-        applicant=r.applicant,
-        principal=r.principal,
-        idempotency_key=key,
-    )
+    application = services.application_submit(**_service_arguments(r), idempotency_key=key)
     status = 200 if before == application.pk else 201
     return Status(status, _detail(application, staff=False))
 
@@ -550,19 +554,7 @@ def application_validate(request: HttpRequest) -> dict[str, Any]:
     """Check a submission (the same body as `POST /applications`) without creating anything
     or storing a file: 200 when it would be accepted for 预审, else the same 422 with every
     problem that the submission would answer."""
-    r = _submission(request)
-    services.application_validate(
-        actor=r.user,
-        item=r.item,
-        bundle=r.bundle,
-        form_data=r.payload.form_data,
-        contact_phone=r.payload.contact_phone,
-        materials=_materials(r.payload.materials, r.files),
-        situation=r.payload.situation,
-        channel=r.channel,
-        applicant=r.applicant,
-        principal=r.principal,
-    )
+    services.application_validate(**_service_arguments(_submission(request)))
     return {"valid": True}
 
 
