@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 from django.core.signals import request_finished, request_started
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 
 from yiwang.core.calendar import work_calendar_load
@@ -15,13 +15,20 @@ from yiwang.core.models import CalendarDay, CalendarYear
 
 
 class RequestBrackets:
-    """Brackets the body like a request: the signals Django's handlers send."""
+    """Brackets the body like a request: the signals Django's handlers send (without closing
+    the test's database connection, as Django's test client does)."""
 
     def __enter__(self) -> None:
+        request_started.disconnect(close_old_connections)
         request_started.send(sender=self.__class__, environ={})
 
     def __exit__(self, *exc: object) -> None:
-        request_finished.send(sender=self.__class__)
+        request_finished.disconnect(close_old_connections)
+        try:
+            request_finished.send(sender=self.__class__)
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
 
 
 def test_outside_a_request_every_call_computes():
