@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -44,7 +44,7 @@ from yiwang.applications.documents import (
     decision_notice_render,
     refusal_notice_render,
 )
-from yiwang.applications.models import Application, Event, Task
+from yiwang.applications.models import Application, Event, Pause, Task
 from yiwang.catalog.models import Bundle, ItemVersion
 from yiwang.core.calendar import SHANGHAI, work_calendar_load
 from yiwang.core.calendar import Pause as ClockPause
@@ -122,6 +122,31 @@ def issuance_queue(user: User) -> QuerySet[Application]:
     )
 
 
+POPULAR_DAYS = 90
+
+
+def recent_uses(
+    item_ids: list[int], bundle_ids: list[int]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Applications per item task code and per bundle code in the last POPULAR_DAYS (the
+    terminal's most-used tiles)."""
+    recent = Application.objects.filter(
+        submitted_at__gte=timezone.now() - timedelta(days=POPULAR_DAYS)
+    )
+    items = recent.filter(item_id__in=item_ids, bundle__isnull=True)
+    bundles = recent.filter(bundle_id__in=bundle_ids)
+    return (
+        dict(
+            items.values("item__task_code")
+            .annotate(n=Count("id"))
+            .values_list("item__task_code", "n")
+        ),
+        dict(
+            bundles.values("bundle__code").annotate(n=Count("id")).values_list("bundle__code", "n")
+        ),
+    )
+
+
 def task_inbox(user: User, *, status: str | None = None) -> QuerySet[Task]:
     """The open and claimed tasks of the departments where ``user`` may do them, by due
     date."""
@@ -136,9 +161,14 @@ def task_inbox(user: User, *, status: str | None = None) -> QuerySet[Task]:
     return rows.order_by("due_date", "created_at", "id")
 
 
-def application_pauses(application: Application) -> list[ClockPause]:
-    now = timezone.now()
-    return [(p.started_at, p.ended_at or now) for p in application.pauses.all()]
+def application_pauses(
+    application: Application, *, rows: Sequence[Pause] | None = None, now: datetime | None = None
+) -> list[ClockPause]:
+    """The clock's pauses (an open one runs until ``now``), from ``rows`` when the caller has
+    read them already."""
+    now = now or timezone.now()
+    found = application.pauses.all() if rows is None else rows
+    return [(p.started_at, p.ended_at or now) for p in found]
 
 
 # The promised limit no longer matters to anyone: the case was refused or rejected (nothing more

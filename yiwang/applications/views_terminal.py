@@ -2,8 +2,9 @@
 touch screen in the service hall (a 1080×1920 portrait kiosk) or a phone.
 
 * ``/terminal/``: large tiles of the most-used items (applications in the last
-  ``POPULAR_DAYS`` days) and of the themes; ``?theme=<id>`` lists a theme's items. Nothing to
-  type. Items flagged 支持自助终端办理 are the terminal's list; while the catalog flags none,
+  ``selectors.POPULAR_DAYS`` days) and of the themes;
+  ``?theme=<id>`` lists a theme's items. Nothing to type. Items flagged 支持自助终端办理
+  are the terminal's list; while the catalog flags none,
   every item this platform handles is offered.
 * ``/terminal/apply/<task_code>/`` (and ``…/bundle/<code>/``): the portal's apply form
   (``views._apply``: the same ``ApplyForm``, the same service, channel ``terminal``), one
@@ -18,20 +19,19 @@ without a touch (terminal.js posts the sign-out form) and says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from yiwang.accounts.models import User
 from yiwang.applications.access import access_own_application, require_applicant
 from yiwang.applications.models import Application
+from yiwang.applications.selectors import recent_uses
 from yiwang.applications.views import apply_page
 from yiwang.catalog.models import Bundle, ItemVersion, ServiceItem, Theme
 from yiwang.catalog.search import catalog_search
@@ -41,7 +41,6 @@ from yiwang.core.masking import mask_name, mask_phone
 
 IDLE_SECONDS = 120  # sign-out after this long without a touch (the finish screen: DONE_IDLE)
 DONE_IDLE_SECONDS = 60
-POPULAR_DAYS = 90
 POPULAR_COUNT = 8
 LIST_LIMIT = 500  # catalog hits looked at for a list
 
@@ -99,20 +98,7 @@ def _tiles(*, audience: str, theme: int | None) -> list[Tile]:
                     True,
                 )
             )
-    since = timezone.now() - timedelta(days=POPULAR_DAYS)
-    recent = Application.objects.filter(submitted_at__gte=since)
-    item_uses = dict(
-        recent.filter(item_id__in=item_ids, bundle__isnull=True)
-        .values("item__task_code")
-        .annotate(n=Count("id"))
-        .values_list("item__task_code", "n")
-    )
-    bundle_uses = dict(
-        recent.filter(bundle_id__in=bundle_ids)
-        .values("bundle__code")
-        .annotate(n=Count("id"))
-        .values_list("bundle__code", "n")
-    )
+    item_uses, bundle_uses = recent_uses(item_ids, bundle_ids)
     counted = [
         Tile(
             t.name,

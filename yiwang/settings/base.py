@@ -304,4 +304,3 @@ YIWANG_PROGRESS_QUERY_RATE = os.environ.get("YIWANG_PROGRESS_QUERY_RATE", "30/m"
 # Reverse proxies in front of the platform whose X-Forwarded-For is trusted for rate limits
 # (yiwang.core.access.client_address); 0 = clients connect directly (the embedded default).
 YIWANG_TRUSTED_PROXIES = int(os.environ.get("YIWANG_TRUSTED_PROXIES", "0"))
-NINJA_NUM_PROXIES = YIWANG_TRUSTED_PROXIES

@@ -59,6 +59,7 @@ from yiwang.applications.selectors import (
     acceptance_queue,
     application_light,
     application_notice_pdf,
+    application_pauses,
     application_timeline,
     applications_of,
     progress_admission,
@@ -363,7 +364,7 @@ def _detail(application: Application, *, staff: bool) -> dict[str, Any]:
     tasks = application.tasks.select_related("department").order_by("created_at", "id")
     pauses = list(application.pauses.all())
     now = timezone.now()
-    clock = [(p.started_at, p.ended_at or now) for p in pauses]
+    clock = application_pauses(application, rows=pauses, now=now)
     return {
         **_row(application),
         "task_code": application.item.task_code,
