@@ -23,6 +23,7 @@ from yiwang.api.v1 import (
     delegations,
     departments,
     evaluation,
+    hotline,
     me,
     notifications,
     platform,
@@ -52,3 +53,4 @@ api.add_router("/v1/", catalog.router)
 api.add_router("/v1/", notifications.router)
 api.add_router("/v1/", applications.router)
 api.add_router("/v1/", evaluation.router)
+api.add_router("/v1/", hotline.router)

@@ -90,7 +90,18 @@ ROLE_DUTIES: dict[str, tuple[str | Promise, tuple[str | Promise, ...]]] = {
 
 
 # Roles whose work queue is built (their panel links to it); the others still say "coming".
-READY_QUEUES = frozenset({"auditor", "admin", "catalog_admin", "window_clerk", "approver"})
+READY_QUEUES = frozenset(
+    {
+        "auditor",
+        "admin",
+        "catalog_admin",
+        "window_clerk",
+        "approver",
+        "dispatcher",
+        "handling_unit",
+        "supervisor",
+    }
+)
 
 
 def _admin_link(label: str | Promise, url_name: str) -> ConsoleLink | None:

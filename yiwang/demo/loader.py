@@ -25,4 +25,8 @@ def demo_load() -> list[tuple[str, str]]:
     from yiwang.evaluation.demo import evaluation_demo_load
 
     evaluation_demo_load()
+    # 12345: the category tree, the dispatch catalogue, time limits and mailboxes.
+    from yiwang.hotline.demo import hotline_demo_load
+
+    hotline_demo_load()
     return accounts

@@ -42,12 +42,17 @@ def _not_found() -> NotFound:
 
 def access_invitation_for_rater(actor: Any, public_id: UUID | str) -> Invitation:
     """One of ``actor``'s own invitations (with its rating and rectification), else 404."""
+    rater_id = getattr(actor, "pk", None)
+    # Without the guard an anonymous actor (pk None) would match the invitations of callers
+    # who have no account (rater IS NULL).
     invitation = (
         Invitation.objects.select_related(
             "department", "principal", "rating", "rating__rectification"
         )
-        .filter(public_id=public_id, rater_id=getattr(actor, "pk", None))
+        .filter(public_id=public_id, rater_id=rater_id)
         .first()
+        if rater_id is not None
+        else None
     )
     if invitation is None:
         raise _not_found()

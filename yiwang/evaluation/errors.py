@@ -19,6 +19,8 @@ ALREADY_RATED = "evaluation.already_rated"
 LEVEL_INVALID = "evaluation.level_invalid"
 COMMENT_REQUIRED = "evaluation.comment_required"
 COMMENT_TOO_LONG = "evaluation.comment_too_long"
+# rating_record: a rating from an account is real-name by definition
+REAL_NAME_INVALID = "evaluation.real_name_invalid"
 
 # rectification (整改)
 NOT_RECTIFIER = "evaluation.not_rectifier"

@@ -55,6 +55,11 @@ class Channel(models.TextChoices):
     SMS = "sms", _("短信")
 
 
+# A person without an account can only be reached by phone (an operator's call) or by SMS:
+# those are the only channels where a rating may have no rater account.
+NO_ACCOUNT_CHANNELS = ("hotline", "sms")
+
+
 class Invitation(TimeStamped):
     """A request to rate one service event (an application concluded, a work order closed …),
     named by ``subject_kind`` and ``subject_id`` (the subject's public id): one per subject."""
@@ -66,8 +71,15 @@ class Invitation(TimeStamped):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     subject_kind = models.CharField(_("评价对象类型"), max_length=32)
     subject_id = models.CharField(_("评价对象编号"), max_length=64)
+    # None: a 12345 caller without an account, whose rating an operator or the SMS survey
+    # recorded (rating_record); only the hotline and SMS channels reach such a person.
     rater = models.ForeignKey(
-        User, verbose_name=_("评价人"), on_delete=models.PROTECT, related_name="+"
+        User,
+        verbose_name=_("评价人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     principal = models.ForeignKey(
         User,
@@ -112,6 +124,10 @@ class Invitation(TimeStamped):
                 ),
                 name="evaluation_invitation_channel_valid",
             ),
+            models.CheckConstraint(
+                condition=models.Q(rater__isnull=False) | models.Q(channel__in=NO_ACCOUNT_CHANNELS),
+                name="evaluation_invitation_no_account_by_phone_or_sms",
+            ),
         ]
         indexes = [models.Index(fields=["rater", "status"], name="evaluation_inv_rater_status")]
 
@@ -129,9 +145,19 @@ class Rating(TimeStamped):
     level = models.PositiveSmallIntegerField(_("评价等级"), choices=Level.choices)
     comment = models.TextField(_("评价内容"), blank=True)
     channel = models.CharField(_("评价渠道"), max_length=16, choices=Channel.choices)
+    # The rater's account; None for a caller without one (see Invitation.rater).
     rated_by = models.ForeignKey(
-        User, verbose_name=_("评价人"), on_delete=models.PROTECT, related_name="+"
+        User,
+        verbose_name=_("评价人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
+    # 实名评价: the person is identified (an account, or a caller who gave a name and a
+    # phone number and did not ask to stay anonymous), so a bad review must be followed up.
+    # No default: whoever records a rating says which it is.
+    real_name = models.BooleanField(_("实名评价"))
     on_behalf_of = models.ForeignKey(
         User,
         verbose_name=_("被代办人"),
@@ -154,6 +180,16 @@ class Rating(TimeStamped):
                     channel__in=["online", "mobile", "window", "terminal", "hotline", "sms"]
                 ),
                 name="evaluation_rating_channel_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rated_by__isnull=False)
+                | models.Q(channel__in=NO_ACCOUNT_CHANNELS),
+                name="evaluation_rating_no_account_by_phone_or_sms",
+            ),
+            # An account is a real-name identity: only a caller without one may be anonymous.
+            models.CheckConstraint(
+                condition=models.Q(rated_by__isnull=True) | models.Q(real_name=True),
+                name="evaluation_rating_account_is_real_name",
             ),
         ]
 

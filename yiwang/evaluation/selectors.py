@@ -18,7 +18,7 @@ from yiwang.accounts.models import Department, Role, RoleAssignment, User
 from yiwang.accounts.selectors import user_department_ids_for_role
 from yiwang.catalog.models import ServiceItem
 from yiwang.catalog.selectors import published_versions
-from yiwang.evaluation.models import Invitation, Level, Rating, Rectification
+from yiwang.evaluation.models import BAD_LEVELS, Invitation, Level, Rating, Rectification
 
 CITY_TIME_ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -84,7 +84,8 @@ def department_people_with_roles(department: Department, roles: Iterable[str]) -
 
 def invitation_list(*, rater: User, status: str | None = None) -> QuerySet[Invitation]:
     """``rater``'s invitations, those still waiting for a rating first, newest first."""
-    rows = Invitation.objects.filter(rater=rater)
+    # rater__isnull: never the invitations of callers without an account, whatever is passed
+    rows = Invitation.objects.filter(rater__isnull=False, rater=rater)
     if status:
         rows = rows.filter(status=status)
     return (
@@ -100,7 +101,9 @@ def invitation_list(*, rater: User, status: str | None = None) -> QuerySet[Invit
 
 
 def invitation_pending_count(*, rater: User) -> int:
-    return Invitation.objects.filter(rater=rater, status=Invitation.Status.PENDING).count()
+    return Invitation.objects.filter(
+        rater__isnull=False, rater=rater, status=Invitation.Status.PENDING
+    ).count()
 
 
 def rating_levels_of(*, subject_kind: str, subject_ids: Collection[str]) -> dict[str, Level]:
@@ -180,6 +183,9 @@ class RatingStats:
       (非常满意 + 满意 + 基本满意); ``good_rate`` (好评率): 非常满意 + 满意 only.
     * ``on_time_rate`` (整改按期率): rectifications answered by their due day among those
       answered or already overdue (an open one still within its time counts for neither).
+    * ``real_name_follow_up_rate`` (实名差评回访整改率): real-name bad reviews whose
+      rectification is closed (answered and followed up) among all real-name bad reviews
+      (the 51号 target "实名差评回访整改率 100%", as quoted by local rules such as 德州).
     """
 
     key: int
@@ -191,6 +197,8 @@ class RatingStats:
     replied_late: int = 0
     open_overdue: int = 0
     open_in_time: int = 0
+    real_name_bad: int = 0
+    real_name_bad_followed_up: int = 0
 
     @property
     def total(self) -> int:
@@ -222,6 +230,10 @@ class RatingStats:
         due = self.replied_on_time + self.replied_late + self.open_overdue
         return _rate(self.replied_on_time, due)
 
+    @property
+    def real_name_follow_up_rate(self) -> Decimal | None:
+        return _rate(self.real_name_bad_followed_up, self.real_name_bad)
+
 
 def _period(
     rows: QuerySet[Any], field_name: str, since: date | None, until: date | None
@@ -236,8 +248,15 @@ def _period(
     return rows
 
 
-def _level_counts() -> dict[str, Any]:
-    return {f"l{lv}": Count("id", filter=Q(level=lv)) for lv in Level.values}
+def _rating_counts() -> dict[str, Any]:
+    real_name_bad = Q(real_name=True, level__in=sorted(BAD_LEVELS))
+    return {
+        **{f"l{lv}": Count("id", filter=Q(level=lv)) for lv in Level.values},
+        "rn_bad": Count("id", filter=real_name_bad),
+        "rn_bad_closed": Count(
+            "id", filter=real_name_bad & Q(rectification__status=Rectification.Status.CLOSED)
+        ),
+    }
 
 
 def _rectification_counts(today: date) -> dict[str, Any]:
@@ -259,10 +278,14 @@ def _stats(
     today: date,
 ) -> dict[int, RatingStats]:
     stats: dict[int, RatingStats] = {}
-    for row in ratings.values(group).annotate(**_level_counts()).order_by():
+    for row in ratings.values(group).annotate(**_rating_counts()).order_by():
         key = row[group]
         stats[key] = RatingStats(
-            key=key, label="", counts={lv: row[f"l{lv}"] for lv in Level.values}
+            key=key,
+            label="",
+            counts={lv: row[f"l{lv}"] for lv in Level.values},
+            real_name_bad=row["rn_bad"],
+            real_name_bad_followed_up=row["rn_bad_closed"],
         )
     for row in (
         rectifications.values(rectification_group)
@@ -369,4 +392,6 @@ def rating_stats_total(rows: Iterable[RatingStats]) -> RatingStats:
         total.replied_late += row.replied_late
         total.open_overdue += row.open_overdue
         total.open_in_time += row.open_in_time
+        total.real_name_bad += row.real_name_bad
+        total.real_name_bad_followed_up += row.real_name_bad_followed_up
     return total

@@ -4,7 +4,9 @@ transaction; notifications go through ``notify`` in that transaction. A refused 
 changes nothing and leaves no audit row.
 
 Other apps call ``rating_invite`` when a service event ends (an application concluded, a work
-order closed), inside their own transaction; the rest is driven by the evaluation pages and API.
+order closed), inside their own transaction, or ``rating_record`` when the rating was already
+given to them (a 12345 return visit by phone, SMS or online); the rest is driven by the
+evaluation pages and API.
 """
 
 from __future__ import annotations
@@ -27,7 +29,15 @@ from yiwang.core.audit import audit_record
 from yiwang.core.calendar import work_calendar_load
 from yiwang.core.errors import Conflict, PermissionDenied, ValidationError
 from yiwang.evaluation import errors
-from yiwang.evaluation.models import BAD_LEVELS, Channel, Invitation, Level, Rating, Rectification
+from yiwang.evaluation.models import (
+    BAD_LEVELS,
+    NO_ACCOUNT_CHANNELS,
+    Channel,
+    Invitation,
+    Level,
+    Rating,
+    Rectification,
+)
 from yiwang.evaluation.selectors import (
     RECTIFIER_ROLES,
     SUPERVISOR_ROLE,
@@ -78,6 +88,8 @@ def _rating_snapshot(r: Rating) -> dict[str, Any]:
         "level": r.level,
         "comment": r.comment,
         "channel": r.channel,
+        "rated_by_id": r.rated_by_id,
+        "real_name": r.real_name,
     }
 
 
@@ -121,7 +133,7 @@ def _check_invitation_input(
     *,
     subject_kind: str,
     subject_id: str,
-    rater: User,
+    rater: User | None,
     principal: User | None,
     title: str,
     channel: str,
@@ -146,9 +158,16 @@ def _check_invitation_input(
             _("未知的服务渠道：%(c)s（可选：%(ok)s）")
             % {"c": channel, "ok": "、".join(Channel.values)},
         )
-    if not rater.is_active or rater.kind not in RATER_KINDS:
+    if rater is None:
+        if channel not in NO_ACCOUNT_CHANNELS:
+            raise ValidationError(
+                errors.RATER_INVALID, _("没有账号的群众只能通过 12345 热线或短信评价。")
+            )
+    elif not rater.is_active or rater.kind not in RATER_KINDS:
         raise ValidationError(errors.RATER_INVALID, _("评价人必须是办事的群众或企业用户。"))
-    if principal is not None and (principal.pk == rater.pk or principal.kind not in RATER_KINDS):
+    if principal is not None and (
+        rater is None or principal.pk == rater.pk or principal.kind not in RATER_KINDS
+    ):
         raise ValidationError(errors.RATER_INVALID, _("被代办人必须是评价人以外的群众或企业用户。"))
     return title
 
@@ -177,6 +196,8 @@ def rating_invite(
     the person the rater acted for under a delegation (代办). ``actor`` is whoever caused the
     event (a user or a system label); it defaults to ``"system:evaluation"``. Runs in the
     caller's transaction when there is one."""
+    if rater is None:  # only rating_record takes a rating from someone without an account
+        raise ValidationError(errors.RATER_INVALID, _("评价邀请必须发给群众或企业的账号。"))
     title = _check_invitation_input(
         subject_kind=subject_kind,
         subject_id=subject_id,
@@ -286,30 +307,166 @@ def rating_submit(
     locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if locked.status != Invitation.Status.PENDING:
         raise Conflict(errors.ALREADY_RATED, _("您已经评价过这次服务，每次服务只能评价一次。"))
-    rating = Rating.objects.create(
+    locked.status = Invitation.Status.RATED
+    locked.save(update_fields=["status", "updated_at"])
+    rating = _rating_create(
         invitation=locked,
         level=value,
         comment=comment,
         channel=channel,
-        rated_by=actor,
-        on_behalf_of_id=locked.principal_id,
-    )
-    locked.status = Invitation.Status.RATED
-    locked.save(update_fields=["status", "updated_at"])
-    audit_record(
+        real_name=True,  # an account holder, the invitation's rater (checked above)
         actor=actor,
-        action="evaluation.rate",
-        obj=rating,
-        on_behalf_of=locked.principal,
-        after=_rating_snapshot(rating),
     )
-    if value in BAD_LEVELS:
-        _rectification_open(rating=rating, actor=actor)
     invitation.status = locked.status
     return rating
 
 
-def _rectification_open(*, rating: Rating, actor: User) -> Rectification:
+@transaction.atomic
+def rating_record(
+    *,
+    subject_kind: str,
+    subject_id: str,
+    department: Department,
+    title: str,
+    channel: str,
+    level: int,
+    comment: str,
+    rater: User | None,
+    recorded_by: Any,
+    real_name: bool,
+    item: ServiceItem | None = None,
+) -> Rating:
+    """Record in one step a rating that was given to someone else: a 12345 operator's return
+    call, an SMS survey answer, an online answer taken by another app. The invitation is
+    created already rated, with the rating; a 差评 opens a rectification exactly as
+    ``rating_submit`` does, and needs a comment as there.
+
+    ``rater`` is the person's account, or None for a caller without one (channels ``hotline``
+    and ``sms`` only). ``real_name`` says whether the person is identified: always True with
+    an account; for a caller without one, the recording app decides (the hotline: a name and
+    a phone number recorded, and no request for confidentiality). ``recorded_by`` is who
+    entered it (an operator, the citizen, a system label); it is the audit rows' actor.
+
+    One rating per subject (一事一评): a second call with the same rater, department, level,
+    comment, channel and ``real_name`` returns the first rating unchanged (a retried SMS
+    reply), anything else is a Conflict (``evaluation.already_rated``; another rater or
+    department: ``evaluation.invitation_mismatch``). A subject with a pending invitation for
+    the same rater and department has that invitation rated. Runs in the caller's
+    transaction when there is one."""
+    title = _check_invitation_input(
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        rater=rater,
+        principal=None,
+        title=title,
+        channel=channel,
+    )
+    value = _check_level(level)
+    comment = _check_comment(value, comment)
+    if not isinstance(real_name, bool) or (rater is not None and not real_name):
+        raise ValidationError(
+            errors.REAL_NAME_INVALID, _("有账号的评价人均为实名评价；实名标记应为是或否。")
+        )
+    actor = recorded_by or SYSTEM_ACTOR
+    rater_id = rater.pk if rater is not None else None
+    invitation = (
+        Invitation.objects.select_for_update()
+        .filter(subject_kind=subject_kind, subject_id=subject_id)
+        .first()
+    )
+    if invitation is None:
+        try:
+            with transaction.atomic():
+                invitation = Invitation.objects.create(
+                    subject_kind=subject_kind,
+                    subject_id=subject_id,
+                    rater=rater,
+                    department=department,
+                    item=item,
+                    title=title,
+                    channel=channel,
+                    status=Invitation.Status.RATED,
+                )
+        except IntegrityError:
+            # Another transaction recorded or invited for the same subject first.
+            invitation = Invitation.objects.select_for_update().get(
+                subject_kind=subject_kind, subject_id=subject_id
+            )
+        else:
+            audit_record(
+                actor=actor,
+                action="evaluation.invite",
+                obj=invitation,
+                after=_invitation_snapshot(invitation),
+            )
+            return _rating_create(
+                invitation=invitation,
+                level=value,
+                comment=comment,
+                channel=channel,
+                real_name=real_name,
+                actor=actor,
+            )
+    if invitation.rater_id != rater_id or invitation.department_id != department.pk:
+        raise Conflict(
+            errors.INVITATION_MISMATCH,
+            _("该事项已有评价邀请或评价，但评价人或责任单位与本次不同。"),
+        )
+    if invitation.status != Invitation.Status.PENDING:
+        rating = Rating.objects.get(invitation=invitation)
+        if (rating.level, rating.comment, rating.channel, rating.real_name) == (
+            value,
+            comment,
+            channel,
+            real_name,
+        ):
+            return rating
+        raise Conflict(errors.ALREADY_RATED, _("这次服务已经评价过，每次服务只能评价一次。"))
+    invitation.status = Invitation.Status.RATED
+    invitation.save(update_fields=["status", "updated_at"])
+    return _rating_create(
+        invitation=invitation,
+        level=value,
+        comment=comment,
+        channel=channel,
+        real_name=real_name,
+        actor=actor,
+    )
+
+
+def _rating_create(
+    *,
+    invitation: Invitation,
+    level: int,
+    comment: str,
+    channel: str,
+    real_name: bool,
+    actor: Any,
+) -> Rating:
+    """The rating of a locked, rated ``invitation`` by its rater, its audit row, and the
+    rectification of a 差评."""
+    rating = Rating.objects.create(
+        invitation=invitation,
+        level=level,
+        comment=comment,
+        channel=channel,
+        rated_by_id=invitation.rater_id,
+        real_name=real_name,
+        on_behalf_of_id=invitation.principal_id,
+    )
+    audit_record(
+        actor=actor,
+        action="evaluation.rate",
+        obj=rating,
+        on_behalf_of=invitation.principal,
+        after=_rating_snapshot(rating),
+    )
+    if level in BAD_LEVELS:
+        _rectification_open(rating=rating, actor=actor)
+    return rating
+
+
+def _rectification_open(*, rating: Rating, actor: Any) -> Rectification:
     invitation = rating.invitation
     deadline = work_calendar_load().add_working_days(
         rating.created_at, rectification_working_days()
@@ -404,21 +561,24 @@ def rectification_reply(
         before=before,
         after=_rectification_snapshot(locked),
     )
-    notify(
-        recipient=invitation.rater,
-        event="evaluation.rectification_replied",
-        title=gettext("您的评价已收到答复：%(title)s") % {"title": invitation.title},
-        body=gettext("%(department)s（%(disposition)s）：%(reply)s")
-        % {
-            "department": locked.department.name,
-            "disposition": locked.get_disposition_display(),
-            "reply": reply,
-        },
-        link=_rate_link(invitation),
-        channels=("sms",),
-        actor=actor,
-        principal=_principal_for_notice(invitation.rater, invitation.principal),
-    )
+    # A caller without an account hears the answer in the supervisor's follow-up call: this
+    # app keeps no phone numbers.
+    if invitation.rater is not None:
+        notify(
+            recipient=invitation.rater,
+            event="evaluation.rectification_replied",
+            title=gettext("您的评价已收到答复：%(title)s") % {"title": invitation.title},
+            body=gettext("%(department)s（%(disposition)s）：%(reply)s")
+            % {
+                "department": locked.department.name,
+                "disposition": locked.get_disposition_display(),
+                "reply": reply,
+            },
+            link=_rate_link(invitation),
+            channels=("sms",),
+            actor=actor,
+            principal=_principal_for_notice(invitation.rater, invitation.principal),
+        )
     _copy_state(rectification, locked)
     return locked
 

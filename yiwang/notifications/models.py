@@ -63,7 +63,10 @@ class Notification(models.Model):
 
 class OutboundMessage(models.Model):
     """An SMS or email sent for a notification, through the provider configured for its
-    channel. The address is stored encrypted; pages show ``address_masked`` only."""
+    channel. The address is stored encrypted; pages show ``address_masked`` only.
+
+    A message from ``notify_phone`` (an SMS to someone with no account, such as a 12345
+    caller) has neither ``notification`` nor ``recipient``: only the phone number."""
 
     class Channel(models.TextChoices):
         SMS = "sms", _("短信")
@@ -79,6 +82,8 @@ class OutboundMessage(models.Model):
     notification = models.ForeignKey(
         Notification,
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="outbound_messages",
         verbose_name=_("站内消息"),
     )
@@ -86,6 +91,8 @@ class OutboundMessage(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="+",
         verbose_name=_("接收人"),
     )
@@ -118,6 +125,19 @@ class OutboundMessage(models.Model):
             models.CheckConstraint(
                 condition=models.Q(status__in=["pending", "sent", "failed", "recorded"]),
                 name="outbound_status_valid",
+            ),
+            # A message is either for a person's notification (both set) or for a bare phone
+            # number (neither): a half-linked row would hide whose message it is.
+            models.CheckConstraint(
+                condition=models.Q(notification__isnull=True, recipient__isnull=True)
+                | models.Q(notification__isnull=False, recipient__isnull=False),
+                name="outbound_notification_with_recipient",
+            ),
+            # Only SMS goes to someone without an account: no email address is ever taken
+            # from outside the accounts.
+            models.CheckConstraint(
+                condition=models.Q(recipient__isnull=False) | models.Q(channel="sms"),
+                name="outbound_no_recipient_sms_only",
             ),
         ]
 

@@ -7,10 +7,14 @@ goes through the core outbox. It runs inside the caller's transaction (and refus
 outside one), so a change that rolls back leaves no notification and sends nothing; one that
 commits is delivered after the commit, retried with back-off by the outbox on failure.
 
+``notify_phone`` is the door for someone with no account (a 12345 caller known only by a
+phone number): one SMS, no in-app notification, same transaction rule, same outbox delivery.
+
 Audit: ``notify`` writes one audit row (event, title, channels and masked addresses: what the
-person was told and where), in the caller's transaction. Marking messages read is the
-person's own reading state, like a token's "last used": it is not audited. Staff reading the
-outbox of other people's messages is (``outbound_messages_read_log``).
+person was told and where), in the caller's transaction; ``notify_phone`` one row with the
+event and the masked number. Marking messages read is the person's own reading state, like a
+token's "last used": it is not audited. Staff reading the outbox of other people's messages
+is (``outbound_messages_read_log``).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ EVENT_MAX = 100
 TITLE_MAX = 200
 BODY_MAX = 2000
 LINK_MAX = 500
+PHONE_RE = re.compile(r"1[3-9]\d{9}")
 # Mainland mobile numbers inside an error text (a gateway may echo the number it refused).
 _PHONE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
@@ -55,22 +60,25 @@ class NotifyOutsideTransaction(RuntimeError):
 # --- notify --------------------------------------------------------------------------------
 
 
-def _check_text(*, event: str, title: str, body: str, link: str) -> tuple[str, str, str, str]:
+def _check_event(event: str) -> str:
     if len(event) > EVENT_MAX or not EVENT_RE.fullmatch(event):
         raise ValidationError(
             errors.EVENT_INVALID,
             _("事件代码应为小写的“应用.事件”形式，例如 application.accepted。"),
         )
-    title = title.strip()
-    if not title or len(title) > TITLE_MAX:
-        raise ValidationError(
-            errors.TITLE_INVALID, _("消息标题不能为空，且不超过 %(n)d 个字。") % {"n": TITLE_MAX}
-        )
+    return event
+
+
+def _check_body(body: str) -> str:
     body = body.strip()
     if len(body) > BODY_MAX:
         raise ValidationError(
             errors.BODY_INVALID, _("消息内容不能超过 %(n)d 个字。") % {"n": BODY_MAX}
         )
+    return body
+
+
+def _check_link(link: str) -> str:
     link = link.strip()
     if link and (
         len(link) > LINK_MAX
@@ -80,7 +88,17 @@ def _check_text(*, event: str, title: str, body: str, link: str) -> tuple[str, s
         raise ValidationError(
             errors.LINK_INVALID, _("消息链接必须是本站的相对地址，以 / 开头，例如 /accounts/me/。")
         )
-    return event, title, body, link
+    return link
+
+
+def _check_text(*, event: str, title: str, body: str, link: str) -> tuple[str, str, str, str]:
+    event = _check_event(event)
+    title = title.strip()
+    if not title or len(title) > TITLE_MAX:
+        raise ValidationError(
+            errors.TITLE_INVALID, _("消息标题不能为空，且不超过 %(n)d 个字。") % {"n": TITLE_MAX}
+        )
+    return event, title, _check_body(body), _check_link(link)
 
 
 def _check_channels(channels: Collection[str]) -> list[str]:
@@ -124,11 +142,17 @@ def _outbound_text(*, channel: str, title: str, body: str, link: str) -> str:
     site_url = str(settings.YIWANG_SITE_URL).rstrip("/")
     more = gettext("详情：%(url)s") % {"url": site_url + link} if site_url and link else ""
     if channel == OutboundMessage.Channel.SMS:
-        text = f"【{settings.YIWANG_SMS_SIGNATURE}】{title}"
-        if body:
-            text += f"：{body}"
+        content = "：".join(part for part in (title, body) if part)
+        text = f"【{settings.YIWANG_SMS_SIGNATURE}】{content}"
         return f"{text} {more}" if more else text
     return "\n\n".join(part for part in (body or title, more) if part)
+
+
+def _require_transaction(name: str) -> None:
+    if not connection.in_atomic_block:
+        raise NotifyOutsideTransaction(
+            f"{name} must run inside the transaction of the change that causes it"
+        )
 
 
 def notify(
@@ -149,10 +173,7 @@ def notify(
 
     Must run inside the caller's transaction (NotifyOutsideTransaction otherwise): SMS and
     email are sent only after that transaction commits, and never if it rolls back."""
-    if not connection.in_atomic_block:
-        raise NotifyOutsideTransaction(
-            "notify must run inside the transaction of the change that causes it"
-        )
+    _require_transaction("notify")
     event, title, body, link = _check_text(event=event, title=title, body=body, link=link)
     wanted = _check_channels(channels)
     if principal is not None:
@@ -200,6 +221,61 @@ def notify(
             },
         )
     return notification
+
+
+def _check_phone(phone: str) -> str:
+    """``phone`` as 11 digits: spaces, dashes and a leading +86 (as caller ids and forms
+    write them) are dropped; anything but a mainland mobile number is refused."""
+    phone = re.sub(r"[\s-]", "", phone or "")
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    if not PHONE_RE.fullmatch(phone):
+        raise ValidationError(
+            errors.INVALID_PHONE, _("手机号码格式不正确：应为以 1 开头的 11 位数字。")
+        )
+    return phone
+
+
+def notify_phone(
+    *, phone: str, event: str, body: str, link: str = "", actor: Any
+) -> OutboundMessage:
+    """Send an SMS to ``phone``, a person with no account here (a 12345 caller, say): no
+    in-app notification, no recipient, only the number. ``body`` is the whole message
+    (after the signature), so it may not be empty. ``actor`` is who caused it (a user, or a
+    system label such as ``"system:hotline"``; ``None`` means this app).
+
+    Must run inside the caller's transaction (NotifyOutsideTransaction otherwise); the SMS
+    goes out through the same outbox and provider as ``notify``'s, after the commit."""
+    _require_transaction("notify_phone")
+    phone = _check_phone(phone)
+    event = _check_event(event)
+    body = _check_body(body)
+    if not body:
+        raise ValidationError(
+            errors.BODY_INVALID, _("短信内容不能为空，且不超过 %(n)d 个字。") % {"n": BODY_MAX}
+        )
+    link = _check_link(link)
+    channel = OutboundMessage.Channel.SMS
+    masked = mask_phone(phone)
+    with transaction.atomic():  # a savepoint: a failure here leaves the caller's work intact
+        outbound = OutboundMessage.objects.create(
+            notification=None,
+            recipient=None,
+            channel=channel,
+            address=phone,
+            address_masked=masked,
+            body=_outbound_text(channel=channel, title="", body=body, link=link),
+            event=event,
+            provider=provider_configured(channel),
+        )
+        outbox_enqueue(topic=OUTBOUND_TOPIC, payload={"outbound_id": outbound.pk})
+        audit_record(
+            actor=SYSTEM_ACTOR if actor is None else actor,
+            action="notifications.notify_phone",
+            obj=outbound,
+            after={"event": event, "link": link, "channel": channel.value, "address": masked},
+        )
+    return outbound
 
 
 # --- reading state -------------------------------------------------------------------------
@@ -297,6 +373,7 @@ def outbound_messages_read_log(
         reason=purpose,
         after={
             "messages": [str(m.public_id) for m in messages],
-            "recipient_ids": sorted({m.recipient_id for m in messages}),
+            # SMS to bare phone numbers (notify_phone) have no recipient to name
+            "recipient_ids": sorted({m.recipient_id for m in messages if m.recipient_id}),
         },
     )

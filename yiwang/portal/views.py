@@ -51,12 +51,31 @@ def _entry_cards() -> list[EntryCard]:
             reverse("catalog:service_list"),
             True,
         ),
-        EntryCard("my", "件", _("我的办件"), _("查看办件进度、补正材料、领取结果"), None, True),
         EntryCard(
-            "complaint", "诉", _("12345 诉求"), _("投诉、求助、建议，限时办理与回访"), None, True
+            "my",
+            "件",
+            _("我的办件"),
+            _("查看办件进度、补正材料、领取结果"),
+            reverse("applications:mine"),
+            True,
+        ),
+        EntryCard(
+            "complaint",
+            "诉",
+            _("12345 诉求"),
+            _("投诉、求助、建议，限时办理与回访"),
+            reverse("hotline:home"),
+            True,
         ),
         EntryCard("certificates", "证", _("电子证照"), _("亮证、授权使用、在线核验"), None, False),
-        EntryCard("rating", "评", _("好差评"), _("评价每一次服务，差评必整改"), None, False),
+        EntryCard(
+            "rating",
+            "评",
+            _("好差评"),
+            _("评价每一次服务，差评必整改"),
+            reverse("evaluation:mine"),
+            False,
+        ),
     ]
 
 

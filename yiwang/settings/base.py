@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "yiwang.notifications",
     "yiwang.evaluation",
     "yiwang.applications",
+    "yiwang.hotline",
     "yiwang.portal",
     "yiwang.console",
     "yiwang.api",
@@ -209,6 +210,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "yiwang.applications.tasks.escalate_overdue",
         "schedule": crontab(minute="*/15"),
     },
+    # Urgent orders are signed within minutes: check often.
+    "hotline-check-deadlines": {
+        "task": "yiwang.hotline.tasks.check_deadlines",
+        "schedule": 60.0,
+    },
 }
 
 # Field encryption (personal data at rest). See docs/operator-guide.md.
@@ -288,6 +294,19 @@ DEFAULT_FROM_EMAIL = os.environ.get("YIWANG_EMAIL_FROM", "noreply@localhost")
 YIWANG_RECTIFICATION_DAYS = int(os.environ.get("YIWANG_RECTIFICATION_DAYS", "5"))
 if YIWANG_RECTIFICATION_DAYS < 1:
     raise ImproperlyConfigured("YIWANG_RECTIFICATION_DAYS must be a whole number of days >= 1")
+
+# 12345 (yiwang.hotline): local rules (standards.md §3.4). Time limits per category and urgency
+# are rows (admin: 办理时限); these are the few rules that are not per category.
+YIWANG_HOTLINE_DESIGNATE_AFTER = int(os.environ.get("YIWANG_HOTLINE_DESIGNATE_AFTER", "3"))
+YIWANG_HOTLINE_REOPEN_LIMIT = int(os.environ.get("YIWANG_HOTLINE_REOPEN_LIMIT", "1"))
+YIWANG_HOTLINE_UNREACHABLE_CLOSE_AFTER = int(
+    os.environ.get("YIWANG_HOTLINE_UNREACHABLE_CLOSE_AFTER", "3")
+)
+YIWANG_HOTLINE_DUPLICATE_DAYS = int(os.environ.get("YIWANG_HOTLINE_DUPLICATE_DAYS", "7"))
+YIWANG_HOTLINE_DUPLICATE_METRES = float(os.environ.get("YIWANG_HOTLINE_DUPLICATE_METRES", "500"))
+# County boundaries (GeoJSON, WGS-84) from the city's 自然资源和规划局; without them a point's
+# county is the nearest county seat (an approximation: yiwang/hotline/location.py).
+HOTLINE_BOUNDARIES_GEOJSON = os.environ.get("YIWANG_HOTLINE_BOUNDARIES_GEOJSON", "")
 
 # 办件 (yiwang.applications): uploads of application materials, and the public progress query.
 YIWANG_APPLICATION_MAX_UPLOAD_BYTES = int(

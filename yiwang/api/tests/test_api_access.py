@@ -33,6 +33,7 @@ from yiwang.catalog.models import Bundle
 from yiwang.catalog.tests.factories import BundleFactory, PublishedVersionFactory
 from yiwang.evaluation.models import Rating, Rectification
 from yiwang.evaluation.tests.factories import InvitationFactory, RectificationFactory
+from yiwang.hotline.models import WorkOrder
 from yiwang.notifications.tests.factories import NotificationFactory
 
 # Operations anyone may call, signed in or not. Adding one here is an access decision.
@@ -151,6 +152,20 @@ PRINCIPALS = [
     "bearer_revoked",
     "bearer_garbage",
 ]
+# The staff transitions of a work order: POST /v1/hotline/orders/{order_id}/<action>.
+HOTLINE_ACTIONS = (
+    "dispatch",
+    "sign",
+    "return",
+    "return-review",
+    "assist",
+    "reply",
+    "extension",
+    "visit",
+    "close",
+    "merge",
+    "transfer",
+)
 ENDPOINTS: dict[str, tuple[str, str]] = {
     "health": ("GET", "/v1/health"),
     "departments": ("GET", "/v1/departments"),
@@ -204,6 +219,22 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     ),
     "rating_stats_departments": ("GET", "/v1/evaluation/stats/departments"),
     "rating_stats_items": ("GET", "/v1/evaluation/stats/items"),
+    "hotline_order_create": ("POST", "/v1/hotline/orders"),
+    "hotline_my_orders": ("GET", "/v1/me/hotline/orders"),
+    "hotline_my_order": ("GET", "/v1/me/hotline/orders/{order_id}"),
+    "hotline_my_order_rate": ("POST", "/v1/me/hotline/orders/{order_id}/satisfaction"),
+    "hotline_categories": ("GET", "/v1/hotline/categories"),
+    "hotline_sms_reply": ("POST", "/v1/hotline/sms-replies"),
+    "hotline_staff_orders": ("GET", "/v1/hotline/orders"),
+    "hotline_staff_order": ("GET", "/v1/hotline/orders/{order_id}"),
+    **{
+        f"hotline_{action}": ("POST", f"/v1/hotline/orders/{{order_id}}/{action}")
+        for action in HOTLINE_ACTIONS
+    },
+    "hotline_extension_decision": (
+        "POST",
+        "/v1/hotline/orders/{order_id}/extensions/{extension_id}/decision",
+    ),
 }
 ANY = dict.fromkeys(PRINCIPALS, 200)
 UNAUTH = {"anonymous": 401, "bearer_expired": 401, "bearer_revoked": 401, "bearer_garbage": 401}
@@ -269,6 +300,20 @@ MATRIX: dict[str, dict[str, int]] = {
     "rectification_follow_up": {**UNAUTH, "citizen": 403, "staff": 403, "bearer_valid": 403},
     "rating_stats_departments": {**UNAUTH, "citizen": 403, "staff": 403, "bearer_valid": 403},
     "rating_stats_items": {**UNAUTH, "citizen": 403, "staff": 403, "bearer_valid": 403},
+    # 12345 hotline: the citizen's own orders (below, replied); staff without a handling,
+    # dispatching or supervising role see no order (yiwang/hotline/tests/test_api.py has the
+    # matrix of the centre, the lead unit, another unit and another citizen)
+    "hotline_order_create": {**APPLICANTS, "citizen": 201},
+    "hotline_my_orders": {**APPLICANTS, "citizen": 200},
+    "hotline_my_order": {**APPLICANTS, "citizen": 200},
+    "hotline_my_order_rate": {**APPLICANTS, "citizen": 200},
+    "hotline_categories": SIGNED_IN,
+    # the SMS gateway's callback: system integration accounts only
+    "hotline_sms_reply": {**UNAUTH, "citizen": 403, "staff": 403, "bearer_valid": 403},
+    "hotline_staff_orders": {**STAFF_ONLY, "staff": 200, "bearer_valid": 200},
+    "hotline_staff_order": STAFF_ONLY,
+    **{f"hotline_{action}": STAFF_ONLY for action in HOTLINE_ACTIONS},
+    "hotline_extension_decision": STAFF_ONLY,
 }
 
 
@@ -286,6 +331,19 @@ EVALUATION_BODIES: dict[str, dict[str, Any]] = {
     "rating_submit": {"level": 5},
     "rectification_reply": {"disposition": "fixed", "reply": "已核实并整改完毕。"},
     "rectification_follow_up": {"result": "satisfied", "note": "电话回访，群众满意。"},
+}
+HOTLINE_BODIES: dict[str, dict[str, Any]] = {
+    "hotline_order_create": {"content": "人民路的路灯不亮了", "division_code": "341502"},
+    "hotline_my_order_rate": {"level": 5},
+    "hotline_return": {"reason": "不属于本单位职责"},
+    "hotline_return-review": {"accept": False, "note": "属于本单位职责"},
+    "hotline_assist": {"note": "已配合现场勘查"},
+    "hotline_reply": {"action": "已更换灯泡", "text": "路灯已修复。", "outcome": "resolved"},
+    "hotline_extension": {"reason": "需要等待配件"},
+    "hotline_extension_decision": {"approve": True},
+    "hotline_close": {"outcome": "resolved", "note": "已修复路灯"},
+    "hotline_merge": {"into": "GD2026112700000002"},
+    "hotline_sms_reply": {"phone": "13800000001", "text": "1"},
 }
 
 
@@ -324,7 +382,19 @@ def test_authorization_matrix(request, staff: User, citizen: User, endpoint: str
     # staff member holds no role
     invitation = InvitationFactory.create(rater=citizen)
     rectification = RectificationFactory.create(rating__invitation__rater=agent)
+    # and a work order of the citizen, replied and waiting for their rating
+    order = WorkOrder.objects.create(
+        number="GD2026112700000001",
+        channel="api",
+        title="路灯不亮",
+        content="人民路的路灯不亮了",
+        citizen=citizen,
+        status="replied",
+        registered_at=timezone.now(),
+    )
     url = "/api" + path.format(
+        order_id=order.public_id,
+        extension_id=0,
         invitation_id=invitation.public_id,
         rectification_id=rectification.public_id,
         application_id=application.public_id,
@@ -349,6 +419,7 @@ def test_authorization_matrix(request, staff: User, citizen: User, endpoint: str
     }
     body = APPLICATION_BODIES.get(endpoint, body)
     body = EVALUATION_BODIES.get(endpoint, body)
+    body = HOTLINE_BODIES.get(endpoint, body)
     if endpoint in ("application_create", "application_validate"):
         body = {"task_code": published.item.task_code, "contact_phone": "13812345678"}
         body["materials"] = [png]
@@ -389,6 +460,12 @@ def test_authorization_matrix(request, staff: User, citizen: User, endpoint: str
     rated = 1 if (endpoint, expected) == ("rating_submit", 201) else 0
     assert Rating.objects.count() == 1 + rated
     assert Rectification.objects.get().status == "open"
+    filed = 1 if (endpoint, expected) == ("hotline_order_create", 201) else 0
+    assert WorkOrder.objects.count() == 1 + filed
+    order.refresh_from_db()
+    assert order.status == (
+        "closed" if (endpoint, expected) == ("hotline_my_order_rate", 200) else "replied"
+    )
 
 
 def test_a_session_post_without_the_csrf_token_is_refused_and_changes_nothing(staff: User):

@@ -80,6 +80,30 @@ def test_openapi_schema_lists_the_v1_operations_and_both_auth_schemes(db: None):
         "/api/v1/evaluation/rectifications/{rectification_id}/follow-up",
         "/api/v1/evaluation/stats/departments",
         "/api/v1/evaluation/stats/items",
+        "/api/v1/hotline/orders",
+        "/api/v1/hotline/categories",
+        "/api/v1/hotline/sms-replies",
+        "/api/v1/me/hotline/orders",
+        "/api/v1/me/hotline/orders/{order_id}",
+        "/api/v1/me/hotline/orders/{order_id}/satisfaction",
+        "/api/v1/hotline/orders/{order_id}",
+        *(
+            f"/api/v1/hotline/orders/{{order_id}}/{action}"
+            for action in (
+                "dispatch",
+                "sign",
+                "return",
+                "return-review",
+                "assist",
+                "reply",
+                "extension",
+                "visit",
+                "close",
+                "merge",
+                "transfer",
+            )
+        ),
+        "/api/v1/hotline/orders/{order_id}/extensions/{extension_id}/decision",
     }
     schemes = schema["components"]["securitySchemes"]
     assert schemes["BearerToken"] == {"type": "http", "scheme": "bearer"}

@@ -143,7 +143,11 @@ class RectificationOut(Schema):
     escalated_at: datetime | None
     department: str
     title: str = Field(description="the rated service")
-    rater: str = Field(description="the rater's name, masked")
+    rater: str = Field(
+        description="the rater's name, masked; 来电群众（无账号） for a 12345 caller "
+        "without an account"
+    )
+    real_name: bool = Field(description="实名评价: the rater is identified (to be followed up)")
     level: int
     level_label: str
     comment: str
@@ -175,7 +179,13 @@ class RectificationOut(Schema):
     @staticmethod
     def resolve_rater(obj: Rectification) -> str:
         rater = obj.rating.invitation.rater
+        if rater is None:
+            return str(_("来电群众（无账号）"))
         return mask_name(rater.real_name or rater.username)
+
+    @staticmethod
+    def resolve_real_name(obj: Rectification) -> bool:
+        return obj.rating.real_name
 
     @staticmethod
     def resolve_level(obj: Rectification) -> int:
@@ -232,6 +242,11 @@ class StatsOut(Schema):
         description="percent of rectifications answered by their due day, among those answered "
         "or already overdue"
     )
+    real_name_bad: int = Field(description="实名差评: bad reviews by an identified person")
+    real_name_follow_up_rate: Decimal | None = Field(
+        description="实名差评回访整改率: percent of real-name bad reviews whose rectification is "
+        "closed (answered and followed up)"
+    )
 
 
 class StatsFilters(Schema):
@@ -252,6 +267,8 @@ def _stats_out(row: RatingStats) -> StatsOut:
         rectifications=row.rectifications,
         open_overdue=row.open_overdue,
         on_time_rate=row.on_time_rate,
+        real_name_bad=row.real_name_bad,
+        real_name_follow_up_rate=row.real_name_follow_up_rate,
     )
 
 

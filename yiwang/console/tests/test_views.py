@@ -57,7 +57,7 @@ def test_console_shows_department_and_the_panel_of_each_role(client: Client, rol
 
 
 def test_work_roles_say_their_queues_are_not_there_yet(client: Client):
-    client.force_login(staff_with_role(Role.DISPATCHER))
+    client.force_login(staff_with_role(Role.COMMUNITY_WORKER))
 
     html = client.get(CONSOLE).content.decode()
 

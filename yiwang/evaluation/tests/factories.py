@@ -36,6 +36,7 @@ class RatingFactory(factory.django.DjangoModelFactory[Rating]):  # type: ignore[
     comment = ""
     channel = Channel.ONLINE
     rated_by = factory.LazyAttribute(lambda r: r.invitation.rater)
+    real_name = True
 
 
 class RectificationFactory(factory.django.DjangoModelFactory[Rectification]):  # type: ignore[misc]

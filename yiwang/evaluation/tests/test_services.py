@@ -201,6 +201,8 @@ def test_a_good_or_neutral_rating_needs_no_comment_and_opens_nothing(
         "level": level,
         "comment": "",
         "channel": "online",
+        "rated_by_id": rater.pk,
+        "real_name": True,
     }
 
 

@@ -12,9 +12,6 @@ subcommand by adding a function pair and one entry; nothing else changes.
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -25,6 +22,7 @@ from yiwang.catalog.importers import catalog_import_gd_jsonl, catalog_import_xls
 from yiwang.catalog.models import ItemVersion
 from yiwang.catalog.quality import ERROR, latest_versions, quality_report
 from yiwang.core.errors import DomainError
+from yiwang.core.management.subcommands import Subcommand, SubcommandCommand
 
 # --- check ---------------------------------------------------------------------------------
 
@@ -147,13 +145,6 @@ def export_run(command: BaseCommand, options: dict[str, Any]) -> int:
 # --- the command ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Subcommand:
-    help: str
-    add_arguments: Callable[[CommandParser], None]
-    run: Callable[[BaseCommand, dict[str, Any]], int]
-
-
 SUBCOMMANDS: dict[str, Subcommand] = {
     "check": Subcommand(
         help="按质量规则检查事项目录，有错误时退出码为1 / quality report (exit 1 on errors)",
@@ -173,15 +164,6 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 }
 
 
-class Command(BaseCommand):
+class Command(SubcommandCommand):
     help = "事项目录工具 / service catalog tools: " + ", ".join(SUBCOMMANDS)
-
-    def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="subcommand", required=True)
-        for name, spec in SUBCOMMANDS.items():
-            spec.add_arguments(sub.add_parser(name, help=spec.help))
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        code = SUBCOMMANDS[options["subcommand"]].run(self, options)
-        if code:
-            sys.exit(code)
+    subcommands = SUBCOMMANDS
