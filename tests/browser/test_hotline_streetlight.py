@@ -330,6 +330,7 @@ def test_a_call_about_a_broken_streetlight_is_fixed_within_a_day_and_the_caller_
         "dispatched",
         "signed",
         "replied",
+        "survey_sent",
         "visited",
         "closed",
     ]

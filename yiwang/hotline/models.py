@@ -375,7 +375,7 @@ class WorkOrder(TimeStamped):
         return self.status in self.OPEN_STATUSES
 
     @property
-    def division_name(self) -> str:
+    def county_name(self) -> str:
         """The county's name (金安区) for the division code, or ''."""
         from yiwang.hotline.location import COUNTY_BY_CODE  # pure data, no app imports
 

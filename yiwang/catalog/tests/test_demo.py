@@ -3,6 +3,7 @@ published and passing the quality rules, every service the issue names, idempote
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -159,7 +160,8 @@ def test_demo_items_carry_real_elements(demo_loaded: Any) -> None:
             assert version.fee_items.exists()
             assert version.fee_basis
         if version.result_type:
-            assert str(version.result_sample.name).endswith("-sample.svg")
+            # Storage adds a suffix when another test of the process stored the demo already.
+            assert re.search(r"-sample(_\w+)?\.svg$", str(version.result_sample.name))
 
 
 def test_external_services_link_out_without_materials(demo_loaded: Any) -> None:

@@ -77,7 +77,15 @@ def test_streetlight_is_dispatched_signed_replied_visited_and_closed(world: Worl
     assert order.outcome == "resolved"
     assert order.satisfaction == 5
     kinds = list(Event.objects.filter(order=order).values_list("kind", flat=True))
-    assert kinds == ["registered", "dispatched", "signed", "replied", "visited", "closed"]
+    assert kinds == [
+        "registered",
+        "dispatched",
+        "signed",
+        "replied",
+        "survey_sent",  # the reply SMS to the caller's mobile asks for a rating
+        "visited",
+        "closed",
+    ]
     actions = set(
         AuditEntry.objects.filter(
             object_id=str(order.pk), object_type="hotline.workorder"
