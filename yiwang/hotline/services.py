@@ -1284,8 +1284,10 @@ def work_order_transfer(*, order: WorkOrder, actor: User, number: str = "") -> W
 
 
 def work_orders_check_deadlines(*, now: datetime | None = None) -> tuple[int, int]:
-    """Warn units whose orders near their limit and escalate (督办) those past it: each order
-    once per limit. Returns (warned, escalated). Run by the periodic task every few minutes."""
+    """Warn units whose orders near their handling limit and escalate (督办) those past the
+    sign or the handling limit: each order is warned once per dispatch round and escalated once
+    (an approved extension or a reopening clears the escalation). Returns (warned, escalated).
+    Run by the periodic task every minute."""
     now = now or timezone.now()
     warned = escalated = 0
     running = (Status.DISPATCHED, Status.HANDLING, Status.RETURN_REQUESTED)
