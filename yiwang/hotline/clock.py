@@ -19,6 +19,7 @@ from django.db.models import Q
 
 from yiwang.core.calendar import SHANGHAI, WorkCalendar
 from yiwang.hotline.models import Category, TimeLimit, TimeUnit, Urgency
+from yiwang.hotline.selectors import category_chain_ids
 
 
 @dataclass(frozen=True)
@@ -78,20 +79,9 @@ def span_end(calendar: WorkCalendar, start: datetime, span: Span) -> datetime:
     raise ValueError(f"unknown time unit {span.unit!r}")
 
 
-def _chain(category: Category | None) -> list[int | None]:
-    """The category's id and its ancestors' (most specific first), then None for the default."""
-    ids: list[int | None] = []
-    node = category
-    while node is not None:
-        ids.append(node.pk)
-        node = node.parent
-    ids.append(None)
-    return ids
-
-
 def limits_for(category: Category | None, urgency: str) -> Limits:
-    chain = _chain(category)
-    ids = [c for c in chain if c is not None]
+    ids = category_chain_ids(category)
+    chain: list[int | None] = [*ids, None]  # most specific first, then the city's default
     rules = {
         rule.category_id: rule
         for rule in TimeLimit.objects.filter(

@@ -29,7 +29,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.accounts.models import Department, Role, User
-from yiwang.accounts.selectors import phone_blind_index, user_department_ids_for_role, user_roles
+from yiwang.accounts.selectors import phone_blind_index, user_roles
 from yiwang.core.audit import audit_record
 from yiwang.core.calendar import SHANGHAI, work_calendar_load
 from yiwang.core.errors import Conflict, DomainError, PermissionDenied, ValidationError
@@ -64,6 +64,8 @@ from yiwang.hotline.selectors import (
     classifier_predict,
     dispatch_rule_for,
     duplicate_candidates,
+    is_dispatcher,
+    unit_ids,
 )
 from yiwang.notifications.services import notify, notify_phone
 
@@ -436,9 +438,7 @@ def _locked(order: WorkOrder, *allowed: str) -> WorkOrder:
     return locked
 
 
-def _is_dispatcher(actor: Any) -> bool:
-    roles = user_roles(actor)
-    return Role.DISPATCHER.value in roles or Role.ADMIN.value in roles
+_is_dispatcher = is_dispatcher  # the selectors' definition: DISPATCHER or ADMIN
 
 
 def _require_dispatcher(actor: Any) -> None:
@@ -446,8 +446,7 @@ def _require_dispatcher(actor: Any) -> None:
         raise PermissionDenied("core.forbidden", _("只有12345话务派单人员可以进行此操作。"))
 
 
-def _unit_ids(actor: Any) -> frozenset[int]:
-    return user_department_ids_for_role(actor, Role.HANDLING_UNIT)
+_unit_ids = unit_ids  # the departments where the actor holds HANDLING_UNIT
 
 
 def _require_lead(order: WorkOrder, actor: Any) -> None:
@@ -470,8 +469,17 @@ def _tell_citizen(order: WorkOrder, event: str, title: str, body: str, *, actor:
         notify_phone(phone=order.caller_phone, event=event, body=f"{title}：{body}", actor=actor)
 
 
-def _tell_unit(unit: Department, order: WorkOrder, event: str, title: str, *, actor: Any) -> None:
-    for person in department_people_with_roles(unit, [Role.HANDLING_UNIT]):
+def _tell_unit(
+    unit: Department,
+    order: WorkOrder,
+    event: str,
+    title: str,
+    *,
+    actor: Any,
+    role: str = Role.HANDLING_UNIT,
+) -> None:
+    """In-app notice to the people holding ``role`` at ``unit`` (its handlers by default)."""
+    for person in department_people_with_roles(unit, [role]):
         notify(
             recipient=person,
             event=event,
@@ -484,18 +492,8 @@ def _tell_unit(unit: Department, order: WorkOrder, event: str, title: str, *, ac
 
 
 def _tell_supervisors(order: WorkOrder, event: str, title: str, *, actor: Any) -> None:
-    if order.lead_unit is None:
-        return
-    for person in department_people_with_roles(order.lead_unit, [Role.SUPERVISOR]):
-        notify(
-            recipient=person,
-            event=event,
-            title=title,
-            body=gettext("工单 %(n)s：%(t)s") % {"n": order.number, "t": order.title},
-            link=f"/console/hotline/orders/{order.public_id}/",
-            channels=(),
-            actor=actor,
-        )
+    if order.lead_unit is not None:
+        _tell_unit(order.lead_unit, order, event, title, actor=actor, role=Role.SUPERVISOR)
 
 
 # --- dispatch (派单) -------------------------------------------------------------------------
@@ -1233,10 +1231,14 @@ def work_order_merge(*, order: WorkOrder, into: WorkOrder, actor: User) -> WorkO
     """并单: ``order`` repeats ``into`` (open); it is handled once, and its caller gets the
     reply of ``into`` too."""
     _require_dispatcher(actor)
-    first, second = sorted([order, into], key=lambda o: o.pk)
-    WorkOrder.objects.select_for_update().filter(pk__in=[first.pk, second.pk]).order_by(
-        "pk"
-    ).count()
+    # Lock both rows in one statement, in id order (a COUNT would take no lock at all), so that
+    # two merges of the same pair in opposite directions cannot deadlock.
+    list(
+        WorkOrder.objects.select_for_update()
+        .filter(pk__in=[order.pk, into.pk])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     locked = _locked(order, Status.REGISTERED, Status.DISPATCHED)
     target = _locked(into)
     if target.pk == locked.pk or target.merged_into_id is not None or not target.is_open:
