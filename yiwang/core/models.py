@@ -7,6 +7,8 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.core.fields import EncryptedTextField
+
 
 class TimeStamped(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -164,3 +166,28 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} {self.status}"
+
+
+# --- signing keys --------------------------------------------------------------------------
+
+
+class SigningKey(models.Model):
+    """A signing key of the platform (the log's checkpoint key, a witness key, the credential
+    issuer key), kept by ``yiwang.core.signing.DatabaseKeyStore``. The private half is
+    encrypted at rest; the public half is what verifiers are given."""
+
+    name = models.CharField(_("名称"), max_length=200)
+    algorithm = models.CharField(_("算法"), max_length=20)
+    public_key = models.CharField(_("公钥"), max_length=200)
+    private_key = EncryptedTextField(_("私钥"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("签名密钥")
+        verbose_name_plural = _("签名密钥")
+        constraints = [
+            models.UniqueConstraint(fields=["name", "algorithm"], name="signingkey_name_algorithm")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.algorithm})"
