@@ -20,10 +20,12 @@ from yiwang.api.errors import install_problem_handlers
 from yiwang.api.v1 import (
     applications,
     catalog,
+    certificates,
     delegations,
     departments,
     evaluation,
     hotline,
+    ledger,
     me,
     notifications,
     platform,
@@ -54,3 +56,5 @@ api.add_router("/v1/", notifications.router)
 api.add_router("/v1/", applications.router)
 api.add_router("/v1/", evaluation.router)
 api.add_router("/v1/", hotline.router)
+api.add_router("/v1/", ledger.router)
+api.add_router("/v1/", certificates.router)

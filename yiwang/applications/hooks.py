@@ -2,9 +2,8 @@
 
 * **Issuance** (统一出件): when an approved application is issued, every registered
   ``issuance`` hook is called inside the issuing transaction with the application. The
-  certificates app will register one that issues the e-certificate of type
-  ``version.result_certificate_type`` (and its ledger entry). Today none is registered: issuing
-  records the delivery only.
+  certificates app registers one (``yiwang.certificates.hooks``) that issues the e-certificate
+  of type ``version.result_certificate_type`` to the applicant, with its ledger entry.
 The 好差评 invitation at conclusion (办结) is not a hook: evaluation sits below this app in
 the import layers, so ``services._conclude`` calls ``evaluation.services.rating_invite``
 directly.

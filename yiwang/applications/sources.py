@@ -8,10 +8,9 @@ provider that answers with a ``FetchedMaterial`` satisfies the material (stored 
 ``government`` and the provider's reference); when every provider answers ``None`` the
 applicant must upload it after all, and validation says so.
 
-Who registers here (later): the e-certificate app (证照库: the applicant's certificate of type
-``material.certificate_type_code``) and the exchange app (数据共享: a gateway call bound to the
-case's purpose for ``material.data_resource_code``). Today no provider is registered, so the
-default answer is "nothing" and such materials must be uploaded.
+Who registers here: the e-certificate app (证照库: the applicant's valid certificate of type
+``material.certificate_type_code``; ``yiwang.certificates.hooks``) and, later, the exchange app
+(数据共享: a gateway call bound to the case's purpose for ``material.data_resource_code``).
 
 A provider is a callable ``(material, applicant) -> FetchedMaterial | None``. It runs inside
 the submission's transaction: it must not write elsewhere and must be quick (a slow gateway

@@ -129,6 +129,9 @@ def _role_links(role: str) -> list[ConsoleLink]:
         ]
     elif role == "approver":
         wanted.append((_("待办任务"), "applications_staff:tasks"))
+    # 电子证照 (yiwang.certificates): the issuing department's certificates and 用证.
+    if role in ("window_clerk", "approver", "supervisor"):
+        wanted.append((_("电子证照"), "certificates_staff:home"))
     # 好差评 (yiwang.evaluation): the desk of bad reviews, and the statistics for supervisors.
     if role in ("window_clerk", "approver", "handling_unit"):
         wanted.append((_("差评整改"), "evaluation:rectifications"))

@@ -32,6 +32,7 @@ from django.utils.module_loading import import_string
 from tongsuopy.crypto import _serialization as sm_serialization
 from tongsuopy.crypto import hashes as sm_hashes
 from tongsuopy.crypto.asymciphers import ec as sm_ec
+from tongsuopy.crypto.exceptions import InternalError as SM2InternalError
 from tongsuopy.crypto.exceptions import InvalidSignature as SM2InvalidSignature
 
 Algorithm = Literal["ed25519", "sm2"]
@@ -131,6 +132,29 @@ def load(algorithm: Algorithm, private_bytes: bytes) -> Ed25519Signer | SM2Signe
     raise ValueError(f"unknown signature algorithm {algorithm!r}; known: {ALGORITHMS}")
 
 
+def _der_integer(data: bytes, at: int) -> int | None:
+    """End offset of a minimal DER INTEGER (non-negative, at most 33 bytes) at ``at``."""
+    if at + 2 > len(data) or data[at] != 0x02:
+        return None
+    length = data[at + 1]
+    body = data[at + 2 : at + 2 + length]
+    if not 1 <= length <= 33 or len(body) != length or body[0] & 0x80:
+        return None
+    if length > 1 and body[0] == 0 and not body[1] & 0x80:
+        return None  # not minimal
+    return at + 2 + length
+
+
+def sm2_der_well_formed(sig: bytes) -> bool:
+    """Whether ``sig`` is a DER ``SEQUENCE {INTEGER r, INTEGER s}``. Checked before the SM2
+    library sees it: tongsuopy raises an InternalError (instead of answering False) on some
+    malformed DER, and hostile input must never crash a verifier."""
+    if len(sig) < 8 or sig[0] != 0x30 or sig[1] != len(sig) - 2:
+        return False
+    end = _der_integer(sig, 2)
+    return end is not None and _der_integer(sig, end) == len(sig)
+
+
 def verify(algorithm: str, public_key: bytes, message: bytes, signature: bytes) -> bool:
     """True when ``signature`` is valid; False for a wrong signature or a malformed key or
     signature of any length (never raises on hostile input)."""
@@ -151,7 +175,7 @@ def verify(algorithm: str, public_key: bytes, message: bytes, signature: bytes) 
         try:
             point = sm_ec.EllipticCurvePublicKey.from_encoded_point(sm_ec.SM2(), public_key)
             point.verify(signature, message, sm_ec.ECDSA(sm_hashes.SM3()))
-        except (SM2InvalidSignature, ValueError, TypeError):
+        except (SM2InvalidSignature, SM2InternalError, ValueError, TypeError):
             return False
         return True
     return False

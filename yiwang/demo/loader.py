@@ -29,4 +29,8 @@ def demo_load() -> list[tuple[str, str]]:
     from yiwang.hotline.demo import hotline_demo_load
 
     hotline_demo_load()
+    # 电子证照: the types the catalog names, and certificates of the demo citizen and enterprise.
+    from yiwang.certificates.demo import certificates_demo_load
+
+    certificates_demo_load()
     return accounts

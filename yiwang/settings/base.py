@@ -218,7 +218,35 @@ CELERY_BEAT_SCHEDULE = {
         "task": "yiwang.hotline.tasks.check_deadlines",
         "schedule": 60.0,
     },
+    # Certificates past their last day become expired, shortly after midnight (Asia/Shanghai).
+    "certificates-expire": {
+        "task": "yiwang.certificates.tasks.expire",
+        "schedule": crontab(minute=10, hour=0),
+    },
+    # The e-certificate log: integrate pending entries, publish a cosigned checkpoint, and
+    # anchor the audit trail's head in the log (yiwang/ledger/README.md).
+    "ledger-integrate": {"task": "yiwang.ledger.tasks.integrate", "schedule": 2.0},
+    "ledger-checkpoint-publish": {
+        "task": "yiwang.ledger.tasks.checkpoint_publish",
+        "schedule": 60.0,
+    },
+    "ledger-audit-anchor": {
+        "task": "yiwang.ledger.tasks.audit_anchor",
+        "schedule": crontab(minute=7),
+    },
 }
+
+# A separate witness process (``yiwang witness serve --data-dir``) only answers add-checkpoint:
+# none of the platform's periodic jobs has anything to do in its database.
+if os.environ.get("YIWANG_WITNESS_DATA_DIR"):
+    CELERY_BEAT_SCHEDULE = {}
+
+# A checkpoint of an unchanged log is re-signed (and re-witnessed, with a fresh timestamp) only
+# this often; a grown log gets a new checkpoint at the next publishing run (every minute).
+YIWANG_LEDGER_CHECKPOINT_REFRESH = int(os.environ.get("YIWANG_LEDGER_CHECKPOINT_REFRESH", "3600"))
+
+# Origin (identity) of the e-certificate log in its checkpoints (c2sp.org/tlog-checkpoint).
+YIWANG_LEDGER_ORIGIN = os.environ.get("YIWANG_LEDGER_ORIGIN", "ledger.yiwang.luan.example/v1")
 
 # Field encryption (personal data at rest). See docs/operator-guide.md.
 YIWANG_FIELD_CIPHER = os.environ.get("YIWANG_FIELD_CIPHER", "sm4-gcm")  # or "aes-gcm"

@@ -31,6 +31,7 @@ from yiwang.applications.models import Pause
 from yiwang.applications.tests.factories import PNG, ApplicationFactory, TaskFactory
 from yiwang.catalog.models import Bundle
 from yiwang.catalog.tests.factories import BundleFactory, PublishedVersionFactory
+from yiwang.certificates.models import Certificate, CertificateUse
 from yiwang.evaluation.models import Rating, Rectification
 from yiwang.evaluation.tests.factories import InvitationFactory, RectificationFactory
 from yiwang.hotline.models import WorkOrder
@@ -48,6 +49,14 @@ PUBLIC = {
     ("GET", "/v1/catalog/bundles/{code}"),
     # 办件进度查询: number + last four digits of the phone, rate-limited, nothing personal
     ("GET", "/v1/progress"),
+    # the e-certificate transparency log: checkpoints and proofs must be checkable by anyone
+    ("GET", "/v1/ledger/checkpoint"),
+    ("GET", "/v1/ledger/proof/inclusion"),
+    ("GET", "/v1/ledger/proof/consistency"),
+    ("GET", "/v1/ledger/entries/{index}"),
+    ("GET", "/v1/ledger/policy"),
+    # e-certificate verification (the QR code): status and masked holder, nothing personal
+    ("GET", "/v1/certificates/verify/{identifier}"),
 }
 # Non-operation views under /api/: the schema and the docs are public (they describe the
 # operations and hold no data), unknown paths answer 404.
@@ -235,6 +244,17 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
         "POST",
         "/v1/hotline/orders/{order_id}/extensions/{extension_id}/decision",
     ),
+    "ledger_checkpoint": ("GET", "/v1/ledger/checkpoint"),
+    "ledger_inclusion": ("GET", "/v1/ledger/proof/inclusion"),
+    "ledger_consistency": ("GET", "/v1/ledger/proof/consistency"),
+    "ledger_entry": ("GET", "/v1/ledger/entries/{index}"),
+    "ledger_policy": ("GET", "/v1/ledger/policy"),
+    "certificate_mine": ("GET", "/v1/certificates/mine"),
+    "certificate_verify": ("GET", "/v1/certificates/verify/{identifier}"),
+    "certificate_credential": ("GET", "/v1/certificates/{identifier}/credential"),
+    "certificate_uses": ("GET", "/v1/certificates/{identifier}/uses"),
+    "certificate_use": ("POST", "/v1/certificates/{identifier}/uses"),
+    "certificate_revoke": ("POST", "/v1/certificates/{identifier}/revoke"),
 }
 ANY = dict.fromkeys(PRINCIPALS, 200)
 UNAUTH = {"anonymous": 401, "bearer_expired": 401, "bearer_revoked": 401, "bearer_garbage": 401}
@@ -314,6 +334,21 @@ MATRIX: dict[str, dict[str, int]] = {
     "hotline_staff_order": STAFF_ONLY,
     **{f"hotline_{action}": STAFF_ONLY for action in HOTLINE_ACTIONS},
     "hotline_extension_decision": STAFF_ONLY,
+    # the transparency log is public; an empty log has no checkpoint, entry or tree yet
+    **dict.fromkeys(
+        ["ledger_checkpoint", "ledger_inclusion", "ledger_consistency", "ledger_entry"],
+        dict.fromkeys(PRINCIPALS, 404),
+    ),
+    "ledger_policy": ANY,
+    # e-certificates: the one below is the citizen's. Staff of another department learn
+    # nothing (404); the holder may not revoke (403); only staff with a department use (403)
+    # (yiwang/certificates/tests/test_api.py has the issuing and using departments)
+    "certificate_mine": SIGNED_IN,
+    "certificate_verify": ANY,
+    "certificate_credential": {**UNAUTH, "citizen": 200, "staff": 404, "bearer_valid": 404},
+    "certificate_uses": {**UNAUTH, "citizen": 200, "staff": 404, "bearer_valid": 404},
+    "certificate_use": {**UNAUTH, "citizen": 403, "staff": 403, "bearer_valid": 403},
+    "certificate_revoke": {**UNAUTH, "citizen": 403, "staff": 404, "bearer_valid": 404},
 }
 
 
@@ -345,6 +380,13 @@ HOTLINE_BODIES: dict[str, dict[str, Any]] = {
     "hotline_merge": {"into": "GD2026112700000002"},
     "hotline_sms_reply": {"phone": "13800000001", "text": "1"},
 }
+
+
+def _certificate_of(citizen: User) -> str:
+    """A certificate of ``citizen`` (issued by a department where the staff hold no role)."""
+    from yiwang.certificates.tests.test_services import issue, make_world
+
+    return issue(make_world(), holder=citizen).identifier
 
 
 def test_the_matrix_covers_every_operation_and_every_principal():
@@ -405,6 +447,8 @@ def test_authorization_matrix(request, staff: User, citizen: User, endpoint: str
         code=bundle.code,
         notification_id=own.public_id,
         kind="correction",
+        index=0,
+        identifier=_certificate_of(citizen) if endpoint.startswith("certificate_") else "x",
     )
     body: dict[str, Any] = {"name": "laptop"}
     if endpoint == "delegation_create":
@@ -425,8 +469,14 @@ def test_authorization_matrix(request, staff: User, citizen: User, endpoint: str
         body["materials"] = [png]
     if endpoint == "application_supplement":
         body = {"materials": [png]}
+    if endpoint == "certificate_use":
+        body = {"reason": "办理测试", "case_number": "C-1"}
+    if endpoint == "certificate_revoke":
+        body = {"reason": "测试注销"}
     if endpoint == "progress":
         url += "?number=341500000000000000000000&phone_last4=0000"
+    if endpoint.startswith("ledger_"):  # public; the empty log has no tree of size 1 yet (404)
+        url += "?index=0&size=1&size1=1&size2=1"
     if endpoint == "application_notice":
         # the supplement request that the correction notice prints
         Pause.objects.create(
@@ -460,6 +510,9 @@ def test_authorization_matrix(request, staff: User, citizen: User, endpoint: str
     rated = 1 if (endpoint, expected) == ("rating_submit", 201) else 0
     assert Rating.objects.count() == 1 + rated
     assert Rectification.objects.get().status == "open"
+    if endpoint.startswith("certificate_"):
+        assert CertificateUse.objects.count() == 0
+        assert not Certificate.objects.filter(status="revoked").exists()
     filed = 1 if (endpoint, expected) == ("hotline_order_create", 201) else 0
     assert WorkOrder.objects.count() == 1 + filed
     order.refresh_from_db()

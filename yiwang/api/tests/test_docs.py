@@ -87,6 +87,16 @@ def test_openapi_schema_lists_the_v1_operations_and_both_auth_schemes(db: None):
         "/api/v1/me/hotline/orders/{order_id}",
         "/api/v1/me/hotline/orders/{order_id}/satisfaction",
         "/api/v1/hotline/orders/{order_id}",
+        "/api/v1/certificates/mine",
+        "/api/v1/certificates/verify/{identifier}",
+        "/api/v1/certificates/{identifier}/credential",
+        "/api/v1/certificates/{identifier}/uses",
+        "/api/v1/certificates/{identifier}/revoke",
+        "/api/v1/ledger/checkpoint",
+        "/api/v1/ledger/proof/inclusion",
+        "/api/v1/ledger/proof/consistency",
+        "/api/v1/ledger/entries/{index}",
+        "/api/v1/ledger/policy",
         *(
             f"/api/v1/hotline/orders/{{order_id}}/{action}"
             for action in (

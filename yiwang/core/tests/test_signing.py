@@ -5,6 +5,8 @@ import threading
 import gmssl_pyx
 import pytest
 from django.db import connection
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from yiwang.core import signing
 from yiwang.core.models import SigningKey
@@ -114,3 +116,14 @@ def test_two_first_callers_end_up_with_the_same_key():
     assert len(keys) == 2
     assert keys[0] == keys[1]
     assert SigningKey.objects.filter(name="ledger.race").count() == 1
+
+
+_SM2_KEY = signing.SM2Signer.generate()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=8, max_size=72))
+def test_hostile_sm2_signatures_never_raise(garbage):
+    """Tongsuo raises InternalError on some malformed DER instead of answering False."""
+    for signature in (garbage, b"\x30" + bytes([len(garbage) - 2]) + garbage[2:]):
+        assert signing.verify("sm2", _SM2_KEY.public_key(), b"m", signature) is False
