@@ -1,8 +1,9 @@
 """Where the certificates app plugs into applications (registered in CertificatesConfig.ready).
 
-* Issuance hook: when an approved application whose item version names a result certificate
-  type (``version.result_certificate_type``) is issued (出件), the certificate is issued to the
-  applicant (or the principal of a 代办) in the same transaction, linked to the application.
+* Issuance hook: when an approved application is issued (出件), every result certificate type
+  of its item version (``version.result_certificate_type``; for a 一件事, of each member's) is
+  issued to the applicant (or the principal of a 代办) in the same transaction, by the
+  member's department, linked to the application.
   A type code the city has not defined issues nothing (the result goes out on paper only).
 * Material provider: a material whose ``certificate_type_code`` names a type is satisfied by
   the applicant's currently valid certificate of that type (国务院令第716号 Art. 7).
@@ -21,11 +22,11 @@ from typing import Any
 from django.db.models.signals import post_save
 from django.utils.translation import gettext
 
-from yiwang.accounts.models import Enterprise, User
+from yiwang.accounts.models import Department, Enterprise, User
 from yiwang.applications.hooks import hook_register
 from yiwang.applications.models import Application, ApplicationMaterial
 from yiwang.applications.sources import FetchedMaterial, material_provider_register
-from yiwang.catalog.models import Material
+from yiwang.catalog.models import ItemVersion, Material
 from yiwang.certificates import services
 from yiwang.certificates.models import Certificate, CertificateType, HolderType
 from yiwang.certificates.selectors import valid_certificate_of
@@ -85,38 +86,59 @@ def _face(application: Application, type_: CertificateType, holder_name: str) ->
     return face
 
 
-def issue_for_application(application: Application) -> Certificate | None:
-    """The issuance hook. Idempotent: an application gets one certificate per type."""
-    code = application.version.result_certificate_type
-    if not code:
-        return None
-    type_ = CertificateType.objects.filter(code=code, active=True).first()
-    if type_ is None:
-        return None
-    existing = Certificate.objects.filter(source_application=application, type=type_).first()
-    if existing is not None:
-        return existing
-    holder = _holder(application, type_)
-    if holder is None:
-        # Not blocking 出件: the paper result still goes out, and the clerk can issue the
-        # certificate from the console once the holder is known.
-        logger.warning(
-            "no e-certificate holder for application %s (type %s)", application.number, code
+def _results(application: Application) -> list[tuple[ItemVersion, Department]]:
+    """The item versions whose results this case issues, each with the department that issues
+    it: the item itself, or for a 一件事 every member (不动产权证书 comes from the
+    natural-resources member of 二手房过户, not from the bundle's first member)."""
+    if not application.bundle_id or not application.member_versions:
+        return [(application.version, application.department)]
+    members = [m for m in application.member_versions if isinstance(m, dict)]
+    versions = ItemVersion.objects.in_bulk([m.get("version_id") for m in members])
+    departments = Department.objects.in_bulk([m.get("department_id") for m in members])
+    results = []
+    for member in members:
+        version = versions.get(member.get("version_id"))
+        if version is not None and version.result_certificate_type:
+            department = departments.get(member.get("department_id")) or application.department
+            results.append((version, department))
+    return results
+
+
+def issue_for_application(application: Application) -> list[Certificate]:
+    """The issuance hook: one certificate per result certificate type the city has defined.
+    Idempotent: issuing again returns the certificates already issued."""
+    issued = []
+    for version, department in _results(application):
+        code = version.result_certificate_type
+        type_ = CertificateType.objects.filter(code=code, active=True).first() if code else None
+        if type_ is None:
+            continue
+        existing = Certificate.objects.filter(source_application=application, type=type_).first()
+        if existing is not None:
+            issued.append(existing)
+            continue
+        holder = _holder(application, type_)
+        if holder is None:
+            # Not blocking 出件: the paper result still goes out; the holder is not known yet.
+            logger.warning(
+                "no e-certificate holder for application %s (type %s)", application.number, code
+            )
+            continue
+        name, number, account = holder
+        issued.append(
+            services.certificate_issue(
+                actor=services.SYSTEM_ACTOR,
+                type=type_,
+                department=department,
+                holder_name=name,
+                holder_number=number,
+                holder_user=account if type_.holder_type == HolderType.ID_NUMBER else None,
+                issuer_uscc=department.uscc or version.dept_uscc,
+                face=_face(application, type_, name),
+                application=application,
+            )
         )
-        return None
-    name, number, account = holder
-    department = application.department
-    return services.certificate_issue(
-        actor=services.SYSTEM_ACTOR,
-        type=type_,
-        department=department,
-        holder_name=name,
-        holder_number=number,
-        holder_user=account if type_.holder_type == HolderType.ID_NUMBER else None,
-        issuer_uscc=department.uscc or application.version.dept_uscc,
-        face=_face(application, type_, name),
-        application=application,
-    )
+    return issued
 
 
 def _issuance_hook(application: Application) -> None:

@@ -22,6 +22,7 @@ API for pages (certpages and the API build on these names; they stay stable):
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -37,9 +38,12 @@ from yiwang.certificates.models import (
 )
 from yiwang.core.crypto import blind_index
 from yiwang.core.masking import mask_id_number, mask_name, mask_uscc
-from yiwang.ledger.bundle import bundle_verify
+from yiwang.ledger.bundle import REASONS, bundle_verify
 from yiwang.ledger.models import Entry
+from yiwang.ledger.policy import policy_parse
 from yiwang.ledger.selectors import entry_bundle, log_policy_text
+
+logger = logging.getLogger(__name__)
 
 HOLDER_INDEX_PURPOSE = "certificates.holder"
 
@@ -134,17 +138,6 @@ def masked_holder(certificate: Certificate) -> tuple[str, str]:
 
 
 @dataclass(frozen=True)
-class LedgerInfo:
-    entry_id: int
-    index: int | None  # None until the log integrated the entry
-    checkpoint_size: int | None = None
-    origin: str = ""
-    witnesses: tuple[str, ...] = ()
-    quorum_met: bool | None = None
-    bundle: str | None = None
-
-
-@dataclass(frozen=True)
 class VerificationView:
     identifier: str
     status: str
@@ -166,7 +159,7 @@ class VerificationView:
     revoked_at: datetime | None = None
     superseded_by: str = ""
     credential_sha256: str = ""
-    ledger: LedgerInfo | None = None
+    ledger: LedgerSummary = field(default_factory=lambda: LedgerSummary(state="none"))
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -174,28 +167,83 @@ class VerificationView:
         return self.status == Certificate.Status.VALID
 
 
-def ledger_info(certificate: Certificate) -> LedgerInfo | None:
-    """What the ledger knows of the entry that issued this version (the bundle commits to the
-    credential), or
-    None when there is none. The bundle is verified against the log's own policy, so the page
-    shows the witnesses that cosigned and whether the quorum is met."""
-    if certificate.ledger_entry_ref is None:
-        return None
-    entry = Entry.objects.filter(pk=certificate.ledger_entry_ref).first()
-    if entry is None:
-        return LedgerInfo(entry_id=certificate.ledger_entry_ref, index=None)
-    bundle_text = entry_bundle(entry)
-    if not bundle_text:
-        return LedgerInfo(entry_id=entry.pk, index=entry.index)
-    result = bundle_verify(bundle_text, log_policy_text(), bytes(entry.leaf_input))
-    return LedgerInfo(
-        entry_id=entry.pk,
-        index=entry.index,
+@dataclass(frozen=True)
+class LedgerSummary:
+    """The "账本记录" block: ``state`` is one of none (no entry), pending (not yet integrated),
+    integrated (has an index, no checkpoint covers it yet), checkpointed, unavailable.
+    ``bundle`` is the entry's tlog-proof once a checkpoint covers it."""
+
+    state: str
+    entry_id: int | None = None
+    index: int | None = None
+    checkpoint_size: int | None = None
+    origin: str = ""
+    witnesses_total: int = 0
+    cosigned: int = 0
+    required: int = 0
+    cosigners: tuple[str, ...] = ()
+    quorum_met: bool = False
+    proof_ok: bool = False
+    reason: str = ""
+    revoke_index: int | None = None
+    bundle: str | None = None
+
+
+def _required(policy: Any) -> int:
+    """How many witnesses the policy's quorum needs: a group's threshold, 1 for a single
+    witness, 0 for "quorum none"."""
+    name = getattr(policy, "quorum", None)
+    if name is None:
+        return 0
+    group = policy.groups.get(name)
+    return int(group.threshold) if group is not None else 1
+
+
+def ledger_info(certificate: Certificate) -> LedgerSummary:
+    """The certificate's issue (or new-version) entry, with its bundle verified against the
+    log's own policy the way an offline verifier would (leaf input included), and the
+    cosignatures counted against the quorum; plus the index of a revocation entry."""
+    entry_id, identifier = certificate.ledger_entry_ref, certificate.identifier
+    if entry_id is None:
+        return LedgerSummary(state="none")
+    try:
+        entry = Entry.objects.filter(pk=entry_id).first()
+        if entry is None:  # the certificate names an entry the log no longer has
+            logger.error("ledger entry %s of %s is missing", entry_id, identifier)
+            return LedgerSummary(state="unavailable", entry_id=entry_id)
+        revoke_index = (
+            Entry.objects.filter(subject=identifier, kind="certificate.revoke")
+            .values_list("index", flat=True)
+            .first()
+        )
+        if entry.index is None:
+            return LedgerSummary(state="pending", entry_id=entry_id, revoke_index=revoke_index)
+        bundle = entry_bundle(entry)
+        if not bundle:
+            return LedgerSummary(
+                state="integrated", entry_id=entry_id, index=entry.index, revoke_index=revoke_index
+            )
+        policy_text = log_policy_text()
+        policy = policy_parse(policy_text)
+        result = bundle_verify(bundle, policy_text, bytes(entry.leaf_input))
+    except Exception:  # the page must render whatever state the ledger is in
+        logger.exception("ledger summary failed for entry %s", entry_id)
+        return LedgerSummary(state="unavailable")
+    return LedgerSummary(
+        state="checkpointed",
+        entry_id=entry_id,
+        index=result.index if result.index is not None else entry.index,
         checkpoint_size=result.size,
         origin=result.origin or "",
-        witnesses=tuple(result.cosigners),
-        quorum_met=result.quorum_met if result.ok else False,
-        bundle=bundle_text,
+        witnesses_total=len(policy.witnesses),
+        cosigned=len(result.cosigners),
+        cosigners=tuple(result.cosigners),
+        required=_required(policy),
+        quorum_met=bool(result.quorum_met),
+        proof_ok=bool(result.ok),
+        reason=str(REASONS.get(result.reason, result.reason)),
+        revoke_index=revoke_index,
+        bundle=bundle,
     )
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -144,80 +143,3 @@ def verify_rate_allows(address: str) -> bool:
         cache.add(key, 1, VERIFY_RATE_WINDOW)
         used = 1
     return int(used) <= VERIFY_RATE_ALLOWED
-
-
-@dataclass(frozen=True)
-class LedgerSummary:
-    """The "账本记录" block: ``state`` is one of none (no entry), pending (not yet integrated),
-    integrated (has an index, no checkpoint covers it yet), checkpointed, unavailable.
-    ``bundle`` is the entry's tlog-proof once a checkpoint covers it."""
-
-    state: str
-    index: int | None = None
-    checkpoint_size: int | None = None
-    origin: str = ""
-    witnesses_total: int = 0
-    cosigned: int = 0
-    required: int = 0
-    quorum_met: bool = False
-    proof_ok: bool = False
-    reason: str = ""
-    revoke_index: int | None = None
-    bundle: str | None = None
-
-
-def _required(policy: Any) -> int:
-    """How many witnesses the policy's quorum needs: a group's threshold, 1 for a single
-    witness, 0 for "quorum none"."""
-    name = getattr(policy, "quorum", None)
-    if name is None:
-        return 0
-    group = policy.groups.get(name)
-    return int(group.threshold) if group is not None else 1
-
-
-def ledger_summary(*, entry_id: int | None, identifier: str) -> LedgerSummary:
-    """The certificate's issue (or new-version) entry, with its bundle verified against the
-    log's own policy the way an offline verifier would (leaf input included), and the
-    cosignatures counted against the quorum; plus the index of a revocation entry."""
-    if entry_id is None:
-        return LedgerSummary(state="none")
-    try:
-        from yiwang.ledger import selectors as ledger
-        from yiwang.ledger.bundle import REASONS, bundle_verify
-        from yiwang.ledger.models import Entry
-        from yiwang.ledger.policy import policy_parse
-
-        entry = Entry.objects.filter(pk=entry_id).first()
-        if entry is None:
-            return LedgerSummary(state="none")
-        revoke_index = (
-            Entry.objects.filter(subject=identifier, kind="certificate.revoke")
-            .values_list("index", flat=True)
-            .first()
-        )
-        if entry.index is None:
-            return LedgerSummary(state="pending", revoke_index=revoke_index)
-        bundle = ledger.entry_bundle(entry)
-        if not bundle:
-            return LedgerSummary(state="integrated", index=entry.index, revoke_index=revoke_index)
-        policy_text = ledger.log_policy_text()
-        policy = policy_parse(policy_text)
-        result = bundle_verify(bundle, policy_text, bytes(entry.leaf_input))
-    except Exception:  # the page must render whatever state the ledger is in
-        logger.exception("ledger summary failed for entry %s", entry_id)
-        return LedgerSummary(state="unavailable")
-    return LedgerSummary(
-        state="checkpointed",
-        index=result.index if result.index is not None else entry.index,
-        checkpoint_size=result.size,
-        origin=result.origin or "",
-        witnesses_total=len(policy.witnesses),
-        cosigned=len(result.cosigners),
-        required=_required(policy),
-        quorum_met=bool(result.quorum_met),
-        proof_ok=bool(result.ok),
-        reason=str(REASONS.get(result.reason, result.reason)),
-        revoke_index=revoke_index,
-        bundle=bundle,
-    )

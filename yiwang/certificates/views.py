@@ -38,7 +38,6 @@ from yiwang.certificates.selectors_pages import (
     VERDICT_WORDS,
     access_own_certificate,
     face_rows,
-    ledger_summary,
     status_now,
     verify_rate_allows,
 )
@@ -116,9 +115,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 @require_GET
 def detail(request: HttpRequest, public_id: UUID) -> HttpResponse:
     certificate = access_own_certificate(request.user, public_id)
-    ledger = ledger_summary(
-        entry_id=certificate.ledger_entry_ref, identifier=certificate.identifier
-    )
+    ledger = selectors.ledger_info(certificate)
     context = _card(request, certificate)
     context.update(
         {
@@ -192,9 +189,7 @@ def credential(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_GET
 def proof(request: HttpRequest, public_id: UUID) -> HttpResponse:
     certificate = access_own_certificate(request.user, public_id)
-    ledger = ledger_summary(
-        entry_id=certificate.ledger_entry_ref, identifier=certificate.identifier
-    )
+    ledger = selectors.ledger_info(certificate)
     if not ledger.bundle:
         return render(
             request,
@@ -281,9 +276,7 @@ def verify(request: HttpRequest, identifier: str) -> HttpResponse:
                 "verdict": VERDICT_WORDS.get(status, status),
                 "grade": _grade_label(view.trust_grade),
                 "holder_type": str(HolderType(view.holder_type).label),
-                "ledger": ledger_summary(
-                    entry_id=view.ledger.entry_id if view.ledger else None, identifier=parsed
-                ),
+                "ledger": view.ledger,
             },
         )
     response["Cache-Control"] = NO_STORE

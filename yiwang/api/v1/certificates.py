@@ -65,12 +65,17 @@ class CredentialOut(Schema):
 
 
 class LedgerOut(Schema):
-    entry_id: int
+    state: str = Field(
+        description="none, pending (not yet integrated), integrated (no checkpoint covers it "
+        "yet), checkpointed (bundle verified against the log's policy) or unavailable"
+    )
+    entry_id: int | None
     index: int | None
     checkpoint_size: int | None
     origin: str
-    witnesses: list[str]
-    quorum_met: bool | None
+    witnesses: list[str] = Field(description="the witnesses whose cosignatures verified")
+    witnesses_required: int
+    quorum_met: bool
 
 
 class VerificationOut(Schema):
@@ -154,14 +159,16 @@ def certificate_verify(request: HttpRequest, identifier: str) -> dict[str, Any]:
         "superseded_by": view.superseded_by,
         "credential_sha256": view.credential_sha256,
         "ledger": None
-        if ledger is None
+        if ledger.state == "none"
         else {
+            "state": ledger.state,
             "entry_id": ledger.entry_id,
             "index": ledger.index,
             "checkpoint_size": ledger.checkpoint_size,
             "origin": ledger.origin,
-            "witnesses": list(ledger.witnesses),
-            "quorum_met": ledger.quorum_met,
+            "witnesses": list(ledger.cosigners),
+            "witnesses_required": ledger.required,
+            "quorum_met": ledger.quorum_met and ledger.proof_ok,
         },
     }
 
@@ -177,7 +184,7 @@ def certificate_credential(request: HttpRequest, identifier: str) -> dict[str, A
         "status": certificate.status,
         "credential_sha256": certificate.credential_sha256,
         "credential": certificate.credential,
-        "bundle": info.bundle if info else None,
+        "bundle": info.bundle,
     }
 
 

@@ -260,7 +260,10 @@ def test_housing_fund_withdrawal_otherwise_goes_to_people(
     assert "rules_failed" not in kinds
 
 
-def test_second_hand_house_transfer_from_one_window(demo, government_source):
+def house_transfer_to_approval() -> tuple[dict[str, Any], list[list[str]], User]:
+    """二手房转移登记 from the window up to approval by every department: (the staff view of
+    the application, the departments open at each stage, the buyer). Also the start of the
+    certificates app's end-to-end test."""
     bundle = Bundle.objects.get(code="eshgh")
     buyer = UserFactory(real_name="孙买房", phone="13900004444")
     clerk = demo_clerk()
@@ -293,12 +296,17 @@ def test_second_hand_house_transfer_from_one_window(demo, government_source):
     accepted = post(signed_in(clerk), f"/api/v1/staff/applications/{created['id']}/accept", {})
     stages = []
     open_now = [t["department"] for t in accepted["tasks"] if t["status"] == "open"]
+    detail = accepted
     while open_now:
         stages.append(sorted(open_now))
         approve_all(created["id"], approvers)
         detail = signed_in(clerk).get(f"/api/v1/staff/applications/{created['id']}").json()
         open_now = [t["department"] for t in detail["tasks"] if t["status"] == "open"]
+    return detail, stages, buyer
 
+
+def test_second_hand_house_transfer_from_one_window(demo, government_source):
+    detail, stages, _buyer = house_transfer_to_approval()
     # housing, tax and natural resources at once (three tasks, three departments), then the
     # utilities
     assert stages == [

@@ -62,7 +62,7 @@ def test_issuing_an_approved_application_issues_its_certificate() -> None:
     # a second run of the hook does not issue twice
     from yiwang.certificates.hooks import issue_for_application
 
-    assert issue_for_application(application) == certificate
+    assert issue_for_application(application) == [certificate]
     assert Certificate.objects.count() == 1
 
 

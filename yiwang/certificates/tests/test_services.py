@@ -327,8 +327,11 @@ def test_verification_view_masks_the_holder() -> None:
         "张*",
         number[:4] + "*" * 10 + number[-4:],
     )
-    assert view.ledger is not None
-    assert (view.ledger.entry_id, view.ledger.index) == (certificate.ledger_entry_ref, None)
+    assert (view.ledger.state, view.ledger.entry_id, view.ledger.index) == (
+        "pending",
+        certificate.ledger_entry_ref,
+        None,
+    )
     assert selectors.verification_view_data("1.2.156.3005.2.x") is None
 
 

@@ -68,7 +68,7 @@ def _proof(text: str) -> list[bytes]:
 
 
 def _verdict(command: BaseCommand, ok: bool) -> int:
-    command.stdout.write(gettext("有效") if ok else gettext("无效"))
+    command.stdout.write(gettext("证明有效") if ok else gettext("证明无效"))
     return VALID if ok else INVALID
 
 
