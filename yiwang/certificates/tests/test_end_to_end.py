@@ -97,7 +97,7 @@ def test_a_certificate_from_a_demo_application_verifies_offline(
     ledger_services.ledger_integrate_all()
     checkpoint = ledger_services.checkpoint_publish()
     assert list(checkpoint.cosignatures.values_list("witness", flat=True)) == ["witness.caizheng"]
-    bundle = ledger.entry_bundle(Entry.objects.get(pk=deed.ledger_entry_ref))
+    bundle = ledger.entry_bundle(Entry.objects.get(pk=int(deed.ledger_entry_ref or 0)))
     assert bundle is not None
     (tmp_path / "deed.json").write_text(json.dumps(deed.credential, ensure_ascii=False))
     (tmp_path / "deed.proof").write_text(bundle)
