@@ -1,7 +1,8 @@
 """The checks behind ``GET /api/v1/health``.
 
 Load balancers and monitoring call this every few seconds on every web process, so each check
-is one cheap round trip: ``SELECT 1`` on the process's own database connection, one read on the
+is one cheap round trip: one SELECT on the process's own database connection (which also reads
+the e-certificate log's size, queue and latest checkpoint), one read on the
 cache, one PING to the broker on a client kept for the life of the process (none when the
 broker is the cache's own Redis, as in the city topology). Failures
 are reported by name (and logged with their cause); the cause is not put in the public answer,
@@ -51,11 +52,46 @@ def _timed(check: Callable[[], dict[str, Any]], name: str) -> dict[str, Any]:
     return result
 
 
+# The database probe also reads the log's state, so the report costs one round trip: the
+# integrated size, the entries waiting for an index (a partial index makes that count cheap)
+# and when the latest checkpoint was signed.
+_DATABASE_PROBE = (
+    "SELECT (SELECT size FROM ledger_logstate WHERE id = 1),"
+    " (SELECT COUNT(*) FROM ledger_entry WHERE leaf_index IS NULL),"
+    " (SELECT MAX(created_at) FROM ledger_checkpoint)"
+)
+# Entries are integrated every 2 s and a grown log checkpointed every minute: a queue older
+# than this means the jobs are not running.
+LEDGER_LAG_SECONDS = 600
+
+
 def _database() -> dict[str, Any]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        cursor.fetchone()
-    return {"vendor": connection.vendor}
+        cursor.execute(_DATABASE_PROBE)
+        size, pending, checkpointed = cursor.fetchone()
+    return {"vendor": connection.vendor, "_ledger": (size or 0, pending or 0, checkpointed)}
+
+
+def _ledger(database: dict[str, Any]) -> dict[str, Any]:
+    """Not a dependency that can be down on its own: ``lagging`` (still HTTP 200) when entries
+    wait while the latest checkpoint is older than LEDGER_LAG_SECONDS, so monitoring sees a
+    stopped integrator or publisher before a citizen's bundle goes missing."""
+    state = database.pop("_ledger", None)
+    if state is None:
+        return {"status": "unknown"}
+    size, pending, checkpointed = state
+    if isinstance(checkpointed, str):  # SQLite returns the aggregate as text
+        checkpointed = datetime.fromisoformat(checkpointed)
+    if checkpointed is not None and checkpointed.tzinfo is None:
+        checkpointed = checkpointed.replace(tzinfo=UTC)
+    age = (datetime.now(UTC) - checkpointed).total_seconds() if checkpointed else None
+    lagging = pending > 0 and (age is None or age > LEDGER_LAG_SECONDS)
+    return {
+        "status": "lagging" if lagging else OK,
+        "size": size,
+        "pending": pending,
+        "checkpoint_age_s": None if age is None else round(age),
+    }
 
 
 def _cache() -> dict[str, Any]:
@@ -109,11 +145,12 @@ def health_report() -> tuple[bool, dict[str, Any]]:
     """(healthy, report). Unhealthy when a dependency the platform needs is down."""
     now = datetime.now(UTC)
     cache_check = _timed(_cache, "cache")
+    database = _timed(_database, "database")
     checks = {
-        "database": _timed(_database, "database"),
+        "database": database,
         "cache": cache_check,
         "queue": _queue(cache_check),
-        "ledger": {"status": "not configured"},
+        "ledger": _ledger(database),
     }
     failing = [name for name, check in checks.items() if check["status"] == DOWN]
     report = {

@@ -222,5 +222,4 @@ def _store(path: str) -> KeyStore:
 
 def signer(name: str, algorithm: Algorithm) -> Signer:
     """The signer for key ``name`` (e.g. ``"ledger.log"``), created on first use."""
-    path = getattr(settings, "YIWANG_SIGNING_KEY_STORE", "yiwang.core.signing.DatabaseKeyStore")
-    return _store(path).signer(name, algorithm)
+    return _store(settings.YIWANG_SIGNING_KEY_STORE).signer(name, algorithm)

@@ -245,6 +245,12 @@ if os.environ.get("YIWANG_WITNESS_DATA_DIR"):
 # this often; a grown log gets a new checkpoint at the next publishing run (every minute).
 YIWANG_LEDGER_CHECKPOINT_REFRESH = int(os.environ.get("YIWANG_LEDGER_CHECKPOINT_REFRESH", "3600"))
 
+# Where signing keys live (yiwang.core.signing): the database by default; a hardware module's
+# key store is a class with ``signer(name, algorithm)``.
+YIWANG_SIGNING_KEY_STORE = os.environ.get(
+    "YIWANG_SIGNING_KEY_STORE", "yiwang.core.signing.DatabaseKeyStore"
+)
+
 # Origin (identity) of the e-certificate log in its checkpoints (c2sp.org/tlog-checkpoint).
 YIWANG_LEDGER_ORIGIN = os.environ.get("YIWANG_LEDGER_ORIGIN", "ledger.yiwang.luan.example/v1")
 

@@ -50,7 +50,12 @@ def test_embedded_topology_is_ok(db: None):
         "latency_ms": checks["cache"]["latency_ms"],
     }
     assert checks["queue"]["mode"] == "in-process"
-    assert checks["ledger"] == {"status": "not configured"}
+    assert checks["ledger"] == {
+        "status": "ok",
+        "size": 0,
+        "pending": 0,
+        "checkpoint_age_s": None,
+    }
     utc = datetime.fromisoformat(body["time"]["utc"])
     local = datetime.fromisoformat(body["time"]["local"])
     assert utc.utcoffset() == timedelta(0)
@@ -64,6 +69,31 @@ def test_embedded_topology_is_ok(db: None):
 def test_health_is_public_and_ignores_credentials(db: None):
     response = Client(headers={"Authorization": "Bearer yw_garbage"}).get("/api/v1/health")
     assert response.status_code == 200
+
+
+def test_health_reports_the_log_and_a_stalled_queue(db: None):
+    from django.db import transaction
+
+    from yiwang.ledger import services as ledger
+
+    with transaction.atomic():
+        for i in range(3):
+            ledger.entry_append(kind="audit.anchor", subject=f"a{i}", payload={"i": i})
+    stalled = Client().get("/api/v1/health")
+    # pending entries and no checkpoint at all: the jobs are not running; the platform still
+    # answers (a lagging log is not an outage)
+    assert stalled.status_code == 200
+    assert stalled.json()["checks"]["ledger"] == {
+        "status": "lagging",
+        "size": 0,
+        "pending": 3,
+        "checkpoint_age_s": None,
+    }
+    ledger.ledger_integrate_all()
+    ledger.checkpoint_publish()
+    ledger_check = Client().get("/api/v1/health").json()["checks"]["ledger"]
+    assert (ledger_check["status"], ledger_check["size"], ledger_check["pending"]) == ("ok", 3, 0)
+    assert 0 <= ledger_check["checkpoint_age_s"] < 60
 
 
 def test_health_makes_one_database_query(db: None, django_assert_num_queries):

@@ -5,6 +5,7 @@
     yiwang witness vkey [--data-dir DIR]
     yiwang witness status [--data-dir DIR]
     yiwang witness serve --data-dir DIR --port P [--host 127.0.0.1]
+    yiwang witness demo [--base-dir DIR]     (three witnesses on ports 8101–8103 for this log)
 
 ``--data-dir`` makes a separate witness: its own SQLite database, secrets and keys in DIR, so
 that a department (or the demo, three times on one machine) runs a witness independent of the
@@ -18,13 +19,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from yiwang.core.management.subcommands import Subcommand, SubcommandCommand
+from yiwang.witness.demo import witnesses_demo_start, witnesses_demo_stop
 from yiwang.witness.errors import WitnessRefused
 from yiwang.witness.selectors import witnessed_logs
 from yiwang.witness.services import (
@@ -204,6 +208,42 @@ def serve_run(command: BaseCommand, options: dict[str, Any]) -> int:
     return 0
 
 
+# --- demo ---------------------------------------------------------------------------------
+
+
+def demo_arguments(parser: CommandParser) -> None:
+    parser.add_argument(
+        "--base-dir",
+        default=None,
+        help="三个见证方的数据目录所在位置（默认 <数据目录>/witnesses）/ where the witnesses live",
+    )
+
+
+def demo_run(command: BaseCommand, options: dict[str, Any]) -> int:
+    base = Path(options["base_dir"] or Path(settings.DATA_DIR) / "witnesses").resolve()
+    try:
+        witnesses, checkpoint, policy = witnesses_demo_start(base, say=command.stdout.write)
+    except RuntimeError as exc:
+        command.stderr.write(str(exc))
+        return 1
+    cosigners = ", ".join(checkpoint.cosignatures.values_list("witness", flat=True))
+    command.stdout.write(
+        f"checkpoint {checkpoint.size} cosigned by: {cosigners or '(none)'}\n"
+        f"policy (2 of 3): {policy}\n"
+        f"offline: yiwang ledger verify-bundle FILE --policy {policy}\n"
+        "the witnesses run until Ctrl-C; `yiwang serve` asks them to cosign every checkpoint"
+    )
+    try:
+        while all(w.process is not None and w.process.poll() is None for w in witnesses):
+            time.sleep(1)
+        command.stderr.write("a witness stopped; see its serve.log")
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        witnesses_demo_stop(witnesses)
+
+
 def _data_dir_only(parser: CommandParser) -> None:
     _data_dir_argument(parser)
 
@@ -219,5 +259,10 @@ class Command(SubcommandCommand):
         "status": Subcommand("见证的账本与大小 / witnessed logs", _data_dir_only, status_run),
         "serve": Subcommand(
             "作为独立见证方运行 / serve a separate witness", serve_arguments, serve_run
+        ),
+        "demo": Subcommand(
+            "演示：本机运行三个见证方并为本平台账本联署 / three demo witnesses for this log",
+            demo_arguments,
+            demo_run,
         ),
     }
