@@ -128,7 +128,11 @@ AXES_COOLOFF_TIME = float(os.environ.get("YIWANG_LOGIN_COOLOFF_HOURS", "0.5"))
 # Lock the account, not the address: a service hall or a county network shares one IP, and
 # locking it would lock out every citizen behind it.
 AXES_LOCKOUT_PARAMETERS = ["username"]
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# models.W047: SQLite cannot create a unique constraint with nulls not distinct (the hotline's
+# one time limit per category and urgency, the default row having no category). The admin's
+# model validation still enforces it there, and PostgreSQL has the constraint; the warning on
+# every command would only hide real output (e.g. of the offline verifiers).
+SILENCED_SYSTEM_CHECKS = ["axes.W006", "models.W047"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False

@@ -17,6 +17,7 @@ itself with the platform's production server, ``yiwang serve``.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -233,10 +234,21 @@ def demo_run(command: BaseCommand, options: dict[str, Any]) -> int:
         f"offline: yiwang ledger verify-bundle FILE --policy {policy}\n"
         "the witnesses run until Ctrl-C; `yiwang serve` asks them to cosign every checkpoint"
     )
+    # A service manager's SIGTERM stops the witnesses as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    stopped: set[str] = set()
     try:
-        while all(w.process is not None and w.process.poll() is None for w in witnesses):
+        # Stopping one witness is part of the demo (the other two still make the quorum).
+        while any(w.process is not None and w.process.poll() is None for w in witnesses):
+            for witness in witnesses:
+                if (
+                    witness.name not in stopped
+                    and witness.process
+                    and witness.process.poll() is not None
+                ):
+                    stopped.add(witness.name)
+                    command.stderr.write(f"{witness.name} stopped (see {witness.folder}/serve.log)")
             time.sleep(1)
-        command.stderr.write("a witness stopped; see its serve.log")
         return 1
     except KeyboardInterrupt:
         return 0
