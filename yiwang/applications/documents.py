@@ -54,7 +54,6 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -70,6 +69,7 @@ from reportlab.platypus import (
 
 from yiwang.core.errors import ValidationError
 from yiwang.core.masking import mask_id_number, mask_name, mask_phone, mask_uscc
+from yiwang.core.pdf import FONT, cjk_style, register_cjk_font
 
 # Stable error code (to be listed in yiwang/applications/errors.py). extra: errors={field: message}
 DOCUMENT_INVALID = "applications.document_invalid"
@@ -82,7 +82,6 @@ MAX_SHORT = 200  # characters of a name, number or address
 MAX_LONG = 1000  # characters of a reason or a problem: fits in one table cell on one page
 MAX_ROWS = 500  # rows of one list
 
-FONT = "STSong-Light"
 MONO = "Courier"
 PAGE_W, PAGE_H = A4
 MARGIN_X = 20 * mm
@@ -509,31 +508,21 @@ def _decision_problems(notice: DecisionNotice) -> Problems:
 
 
 @cache
-def _register_font() -> None:
-    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-
-
-def _style(name: str, size: float, **kw: Any) -> ParagraphStyle:
-    kw.setdefault("leading", size * 1.5)
-    return ParagraphStyle(name, fontName=FONT, fontSize=size, wordWrap="CJK", **kw)
-
-
-@cache
 def _styles() -> dict[str, ParagraphStyle]:
-    _register_font()
+    register_cjk_font()
     return {
-        "org": _style("org", 13, alignment=TA_CENTER),
-        "title": _style("title", 20, alignment=TA_CENTER, spaceAfter=2),
-        "docno": _style("docno", 10, alignment=TA_RIGHT, spaceAfter=6),
-        "body": _style("body", 11, firstLineIndent=22, spaceAfter=3),
-        "plain": _style("plain", 11, spaceAfter=3),
-        "item": _style("item", 11, leftIndent=22, firstLineIndent=-11, spaceAfter=2),
-        "heading": _style("heading", 11.5, spaceBefore=6, spaceAfter=3),
-        "cell": _style("cell", 9.5, leading=13),
-        "cellhead": _style("cellhead", 9.5, leading=13, alignment=TA_CENTER),
-        "center": _style("center", 8.5, alignment=TA_CENTER),
-        "note": _style("note", 9, spaceAfter=1),
-        "sign": _style("sign", 11, alignment=TA_RIGHT),
+        "org": cjk_style("org", 13, alignment=TA_CENTER),
+        "title": cjk_style("title", 20, alignment=TA_CENTER, spaceAfter=2),
+        "docno": cjk_style("docno", 10, alignment=TA_RIGHT, spaceAfter=6),
+        "body": cjk_style("body", 11, firstLineIndent=22, spaceAfter=3),
+        "plain": cjk_style("plain", 11, spaceAfter=3),
+        "item": cjk_style("item", 11, leftIndent=22, firstLineIndent=-11, spaceAfter=2),
+        "heading": cjk_style("heading", 11.5, spaceBefore=6, spaceAfter=3),
+        "cell": cjk_style("cell", 9.5, leading=13),
+        "cellhead": cjk_style("cellhead", 9.5, leading=13, alignment=TA_CENTER),
+        "center": cjk_style("center", 8.5, alignment=TA_CENTER),
+        "note": cjk_style("note", 9, spaceAfter=1),
+        "sign": cjk_style("sign", 11, alignment=TA_RIGHT),
     }
 
 

@@ -12,6 +12,7 @@ from django.forms import model_to_dict
 from django.http import HttpRequest
 
 from yiwang.certificates.models import Certificate, CertificateType, CertificateUse
+from yiwang.core.admin import ReadOnlyAdmin
 from yiwang.core.audit import audit_record
 
 
@@ -48,17 +49,6 @@ class CertificateTypeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # certificates refer to their type forever
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Certificate)

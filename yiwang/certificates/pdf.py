@@ -29,7 +29,6 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -41,7 +40,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-FONT = "STSong-Light"
+from yiwang.core.pdf import FONT, cjk_style, register_cjk_font
+
 MONO = "Courier"
 PAGE_W, PAGE_H = A4
 MARGIN = 20 * mm
@@ -77,29 +77,19 @@ class CertificateCopy:
 
 
 @cache
-def _register_font() -> None:
-    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-
-
-def _style(name: str, size: float, **kw: Any) -> ParagraphStyle:
-    kw.setdefault("leading", size * 1.5)
-    return ParagraphStyle(name, fontName=FONT, fontSize=size, wordWrap="CJK", **kw)
-
-
-@cache
 def _styles() -> dict[str, ParagraphStyle]:
-    _register_font()
+    register_cjk_font()
     return {
-        "title": _style("title", 22, alignment=TA_CENTER, spaceAfter=4),
-        "issuer": _style("issuer", 12, alignment=TA_CENTER, spaceAfter=10),
-        "status": _style("status", 16, alignment=TA_CENTER, textColor=STATUS_RED, spaceAfter=8),
-        "cell": _style("cell", 10.5, leading=15),
-        "key": _style("key", 10.5, leading=15),
-        "center": _style("center", 9, alignment=TA_CENTER),
+        "title": cjk_style("title", 22, alignment=TA_CENTER, spaceAfter=4),
+        "issuer": cjk_style("issuer", 12, alignment=TA_CENTER, spaceAfter=10),
+        "status": cjk_style("status", 16, alignment=TA_CENTER, textColor=STATUS_RED, spaceAfter=8),
+        "cell": cjk_style("cell", 10.5, leading=15),
+        "key": cjk_style("key", 10.5, leading=15),
+        "center": cjk_style("center", 9, alignment=TA_CENTER),
         "mono": ParagraphStyle(
             "mono", fontName=MONO, fontSize=7.5, leading=10, alignment=TA_CENTER
         ),
-        "note": _style("note", 9, spaceBefore=8),
+        "note": cjk_style("note", 9, spaceBefore=8),
     }
 
 

@@ -4,24 +4,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from yiwang.core.admin import ReadOnlyAdmin
 from yiwang.ledger.models import Checkpoint, Cosignature, Entry, LogState, LogWitness
 
 
-class ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
 @admin.register(Entry)
-class EntryAdmin(ReadOnly):
+class EntryAdmin(ReadOnlyAdmin):
     list_display = ["index", "kind", "subject", "created_at"]
     list_filter = ["kind"]
     search_fields = ["subject"]
@@ -30,23 +19,23 @@ class EntryAdmin(ReadOnly):
 
 
 @admin.register(LogState)
-class LogStateAdmin(ReadOnly):
+class LogStateAdmin(ReadOnlyAdmin):
     list_display = ["size", "updated_at"]
     exclude = ["root"]
 
 
 @admin.register(Checkpoint)
-class CheckpointAdmin(ReadOnly):
+class CheckpointAdmin(ReadOnlyAdmin):
     list_display = ["size", "created_at"]
     exclude = ["root"]
     ordering = ["-id"]
 
 
 @admin.register(Cosignature)
-class CosignatureAdmin(ReadOnly):
+class CosignatureAdmin(ReadOnlyAdmin):
     list_display = ["checkpoint", "witness", "received_at"]
 
 
 @admin.register(LogWitness)
-class LogWitnessAdmin(ReadOnly):
+class LogWitnessAdmin(ReadOnlyAdmin):
     list_display = ["name", "url", "active", "last_size"]
