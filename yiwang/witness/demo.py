@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +26,9 @@ from yiwang.ledger import services as ledger_services
 from yiwang.ledger.models import Checkpoint
 
 # Three departments that have no stake in the certificates they witness: finance, public
-# security, market regulation.
-DEMO_WITNESSES = (("caizheng", 8101), ("gongan", 8102), ("shichang", 8103))
+# security, market regulation; on ports FIRST_PORT, +1, +2.
+DEMO_WITNESSES = ("caizheng", "gongan", "shichang")
+FIRST_PORT = 8101
 READY_TIMEOUT_SECONDS = 120.0
 
 
@@ -75,26 +77,37 @@ def _ready(witness: DemoWitness) -> bool:
 
 
 def witnesses_demo_start(
-    base: Path, *, say: Callable[[str], None] = print
+    base: Path, *, first_port: int = FIRST_PORT, say: Callable[[str], None] = print
 ) -> tuple[list[DemoWitness], Checkpoint, Path]:
     """Prepare and start the three witnesses, register them with the log, publish a cosigned
     checkpoint and write the policy. Returns the running witnesses (stop them with
     ``witnesses_demo_stop``), the checkpoint and the policy file."""
     origin = ledger.ledger_origin()
     log_vkey = ledger.log_policy_text().split()[1]
-    witnesses = [DemoWitness(name, port, base / name) for name, port in DEMO_WITNESSES]
+    witnesses = [
+        DemoWitness(name, first_port + i, base / name) for i, name in enumerate(DEMO_WITNESSES)
+    ]
     for witness in witnesses:
         witness.folder.mkdir(parents=True, exist_ok=True)
-        _prepare(witness, origin, log_vkey)
+    # Each preparation is a few child processes that create a database: side by side.
+    with ThreadPoolExecutor(len(witnesses)) as pool:
+        list(pool.map(lambda w: _prepare(w, origin, log_vkey), witnesses))
+    for witness in witnesses:
         ledger_services.witness_add(name=witness.name, url=witness.url, vkey=witness.vkey)
-        log = (witness.folder / "serve.log").open("ab")
-        witness.process = subprocess.Popen(  # noqa: S603 - see _run
-            _yiwang(
-                "witness", "serve", "--data-dir", str(witness.folder), "--port", str(witness.port)
-            ),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        # The child gets its own copy of the descriptor; ours closes at the end of the block.
+        with (witness.folder / "serve.log").open("ab") as log:
+            witness.process = subprocess.Popen(  # noqa: S603 - see _run
+                _yiwang(
+                    "witness",
+                    "serve",
+                    "--data-dir",
+                    str(witness.folder),
+                    "--port",
+                    str(witness.port),
+                ),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         say(f"{witness.name}: {witness.url}  ({witness.vkey})")
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     waiting = list(witnesses)

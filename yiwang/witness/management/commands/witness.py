@@ -5,7 +5,7 @@
     yiwang witness vkey [--data-dir DIR]
     yiwang witness status [--data-dir DIR]
     yiwang witness serve --data-dir DIR --port P [--host 127.0.0.1]
-    yiwang witness demo [--base-dir DIR]     (three witnesses on ports 8101–8103 for this log)
+    yiwang witness demo [--base-dir DIR] [--first-port 8101]   (three witnesses for this log)
 
 ``--data-dir`` makes a separate witness: its own SQLite database, secrets and keys in DIR, so
 that a department (or the demo, three times on one machine) runs a witness independent of the
@@ -29,7 +29,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from yiwang.core.management.subcommands import Subcommand, SubcommandCommand
-from yiwang.witness.demo import witnesses_demo_start, witnesses_demo_stop
+from yiwang.witness.demo import FIRST_PORT, witnesses_demo_start, witnesses_demo_stop
 from yiwang.witness.errors import WitnessRefused
 from yiwang.witness.selectors import witnessed_logs
 from yiwang.witness.services import (
@@ -218,12 +218,17 @@ def demo_arguments(parser: CommandParser) -> None:
         default=None,
         help="三个见证方的数据目录所在位置（默认 <数据目录>/witnesses）/ where the witnesses live",
     )
+    parser.add_argument(
+        "--first-port", type=int, default=FIRST_PORT, help="第一个见证方的端口（其后两个依次加一）"
+    )
 
 
 def demo_run(command: BaseCommand, options: dict[str, Any]) -> int:
     base = Path(options["base_dir"] or Path(settings.DATA_DIR) / "witnesses").resolve()
     try:
-        witnesses, checkpoint, policy = witnesses_demo_start(base, say=command.stdout.write)
+        witnesses, checkpoint, policy = witnesses_demo_start(
+            base, first_port=options["first_port"], say=command.stdout.write
+        )
     except RuntimeError as exc:
         command.stderr.write(str(exc))
         return 1
