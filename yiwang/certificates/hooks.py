@@ -193,3 +193,18 @@ def register() -> None:
     post_save.connect(
         _record_use, sender=ApplicationMaterial, dispatch_uid="certificates.record_use"
     )
+
+
+# --- public wrappers for the staff console's 签发电子证照 page (prefill from a case) -----------
+
+
+def holder_for(
+    application: Application, type_: CertificateType
+) -> tuple[str, str, User | None] | None:
+    """(name, number, account) of the holder the case names, or None (see ``_holder``)."""
+    return _holder(application, type_)
+
+
+def face_for(application: Application, type_: CertificateType, name: str) -> dict[str, Any]:
+    """The face data the issuance hook would give the certificate (see ``_face``)."""
+    return _face(application, type_, name)

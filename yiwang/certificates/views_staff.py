@@ -44,6 +44,7 @@ from yiwang.certificates.selectors_pages import (
     identifier_of,
     status_now,
 )
+from yiwang.certificates.views_staff_issue import issuable_types
 from yiwang.core.errors import DomainError, ValidationError
 from yiwang.core.identifiers import ecert_id_parse
 
@@ -180,7 +181,15 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "certificates/staff/home.html",
-        {"search": search, "query": query, "page": page, "items": items, "issuer": issuer},
+        {
+            "search": search,
+            "query": query,
+            "page": page,
+            "items": items,
+            "issuer": issuer,
+            # 签发电子证照 only for departments that issue at least one type.
+            "may_issue_by_hand": issuer and bool(issuable_types(user)),
+        },
     )
 
 
