@@ -8,8 +8,9 @@
   then the utilities.
 
 Materials the government holds are answered by a test provider registered in
-``yiwang.applications.sources`` (standing in for the e-certificate app, which will register the
-real one); the others are uploaded.
+``yiwang.applications.sources``: the e-certificate app's real provider answers only with
+certificates the applicant holds, and these generated applicants hold none; the others are
+uploaded.
 """
 
 from __future__ import annotations
