@@ -28,6 +28,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from yiwang.accounts.models import Department, Enterprise, User
 from yiwang.certificates.models import (
@@ -104,7 +105,6 @@ def valid_certificate_of(
 ) -> Certificate | None:
     """The holder's newest valid certificate of the type (status read now; a certificate whose
     validity ended but the daily job did not mark yet does not count)."""
-    from django.utils import timezone
 
     today = on or timezone.localdate()
     return (

@@ -10,8 +10,11 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 
+from yiwang.core.signing import signer
 from yiwang.ledger import merkle, tiles
+from yiwang.ledger.bundle import bundle_format
 from yiwang.ledger.models import Checkpoint, Entry, LogState, LogWitness, Tile
+from yiwang.ledger.note import TYPE_ED25519, vkey_format
 
 MAX_LISTED = 100  # names in an audit report; the counts are exact
 
@@ -92,7 +95,6 @@ def _bundle_checkpoint(index: int) -> Checkpoint | None:
 def entry_bundle(entry: Entry) -> str | None:
     """The tlog-proof of an entry (see _bundle_checkpoint), with the leaf input as extra
     data; None until the entry is integrated and a checkpoint covers it."""
-    from yiwang.ledger.bundle import bundle_format
 
     entry.refresh_from_db(fields=["index"])
     if entry.index is None:
@@ -107,8 +109,6 @@ def entry_bundle(entry: Entry) -> str | None:
 def log_policy_text() -> str:
     """The tlog-policy the log publishes: its Ed25519 key, the active witnesses and a majority
     quorum of them (none while the log has no witness)."""
-    from yiwang.core.signing import signer
-    from yiwang.ledger.note import TYPE_ED25519, vkey_format
 
     origin = ledger_origin()
     key = vkey_format(origin, TYPE_ED25519, signer("ledger.log", "ed25519").public_key())

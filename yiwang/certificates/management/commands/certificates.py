@@ -23,7 +23,9 @@ from django.db import DatabaseError
 from django.utils.translation import gettext
 
 from yiwang.certificates import credential as vc
+from yiwang.certificates.services import certificates_expire
 from yiwang.core.management.subcommands import Subcommand, SubcommandCommand
+from yiwang.ledger.bundle import bundle_verify
 
 VALID, INVALID, MALFORMED = 0, 1, 2
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -86,7 +88,6 @@ def validity_problem(document: dict[str, Any], now: datetime) -> str:
 
 
 def verify_run(command: BaseCommand, options: dict[str, Any]) -> int:
-    from yiwang.ledger.bundle import bundle_verify
 
     if bool(options["bundle"]) != bool(options["policy"]):
         command.stderr.write(gettext("--bundle 和 --policy 须同时给出。"))
@@ -157,7 +158,6 @@ def _no_arguments(parser: CommandParser) -> None:
 
 
 def expire_run(command: BaseCommand, options: dict[str, Any]) -> int:
-    from yiwang.certificates.services import certificates_expire
 
     command.stdout.write(gettext("已过期：%(n)s") % {"n": certificates_expire()})
     return VALID

@@ -26,6 +26,10 @@ from django.utils.translation import gettext
 
 from yiwang.core.management.subcommands import Subcommand, SubcommandCommand
 from yiwang.ledger import merkle
+from yiwang.ledger.bundle import MAX_BUNDLE_BYTES, bundle_verify
+from yiwang.ledger.note import NoteError
+from yiwang.ledger.selectors import cosigned_note, ledger_audit, log_size
+from yiwang.ledger.services import checkpoint_publish, ledger_integrate_all, witness_add
 
 VALID, INVALID, MALFORMED = 0, 1, 2
 MAX_LEAVES_FILE_BYTES = 1 << 30
@@ -136,7 +140,6 @@ def bundle_arguments(parser: CommandParser) -> None:
 
 
 def bundle_run(command: BaseCommand, options: dict[str, Any]) -> int:
-    from yiwang.ledger.bundle import MAX_BUNDLE_BYTES, bundle_verify
 
     try:
         paths = [options["file"], options["policy"], options["leaf_input_file"]]
@@ -175,8 +178,6 @@ def _no_arguments(parser: CommandParser) -> None:
 
 
 def integrate_run(command: BaseCommand, options: dict[str, Any]) -> int:
-    from yiwang.ledger.selectors import log_size
-    from yiwang.ledger.services import ledger_integrate_all
 
     count = ledger_integrate_all()
     command.stdout.write(
@@ -186,15 +187,12 @@ def integrate_run(command: BaseCommand, options: dict[str, Any]) -> int:
 
 
 def checkpoint_run(command: BaseCommand, options: dict[str, Any]) -> int:
-    from yiwang.ledger.selectors import cosigned_note
-    from yiwang.ledger.services import checkpoint_publish
 
     command.stdout.write(cosigned_note(checkpoint_publish()), ending="")
     return 0
 
 
 def audit_run(command: BaseCommand, options: dict[str, Any]) -> int:
-    from yiwang.ledger.selectors import ledger_audit
 
     result = ledger_audit()
     command.stdout.write(
@@ -239,8 +237,6 @@ def witness_arguments(parser: CommandParser) -> None:
 
 
 def witness_run(command: BaseCommand, options: dict[str, Any]) -> int:
-    from yiwang.ledger.note import NoteError
-    from yiwang.ledger.services import witness_add
 
     try:
         witness = witness_add(name=options["name"], url=options["url"], vkey=options["vkey"])
