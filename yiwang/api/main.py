@@ -24,6 +24,7 @@ from yiwang.api.v1 import (
     delegations,
     departments,
     evaluation,
+    exchange,
     hotline,
     ledger,
     me,
@@ -58,3 +59,4 @@ api.add_router("/v1/", evaluation.router)
 api.add_router("/v1/", hotline.router)
 api.add_router("/v1/", ledger.router)
 api.add_router("/v1/", certificates.router)
+api.add_router("/v1/", exchange.router)

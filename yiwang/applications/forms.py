@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from lxml import etree
 
 from yiwang.accounts.models import User
+from yiwang.applications.sources import material_origin
 from yiwang.catalog.bundles import bundle_form, bundle_materials
 from yiwang.catalog.models import Bundle, ItemVersion, Material
 
@@ -165,6 +166,8 @@ class MaterialRow:
     situation_names: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     promised: bool = False
+    # Where a government-held material will come from (e.g. 由…通过数据共享提供：…), or "".
+    origin: str = ""
 
 
 def material_rows(version: ItemVersion | None, bundle: Bundle | None) -> list[MaterialRow]:
@@ -184,6 +187,9 @@ def material_rows(version: ItemVersion | None, bundle: Bundle | None) -> list[Ma
                     fetched=merged.fetched,
                     tolerated=merged.necessity == Material.Necessity.TOLERATED,
                     notes=merged.note,
+                    origin=material_origin(merged.certificate_type_code, merged.data_resource_code)
+                    if merged.fetched
+                    else "",
                 )
             )
         return rows
@@ -200,6 +206,9 @@ def material_rows(version: ItemVersion | None, bundle: Bundle | None) -> list[Ma
             notes=m.notes,
             situations=[s.code for s in m.situations.all()],
             situation_names=[s.name for s in m.situations.all()],
+            origin=material_origin(m.certificate_type_code, m.data_resource_code)
+            if m.fetched
+            else "",
         )
         for m in version.materials.prefetch_related("situations").order_by("sort_order", "id")
     ]

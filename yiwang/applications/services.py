@@ -42,7 +42,7 @@ from yiwang.applications import errors
 from yiwang.applications.clock import Limit, limit_due
 from yiwang.applications.hooks import hooks_run
 from yiwang.applications.models import Application, ApplicationMaterial, Event, Pause, Task
-from yiwang.applications.sources import material_fetch
+from yiwang.applications.sources import FetchedMaterial, FetchRequest, material_lookup
 from yiwang.applications.workflow import (
     WINDOW_KINDS,
     ReadyTask,
@@ -335,7 +335,7 @@ class _Checked:
     """Materials as validated: what to store for each."""
 
     uploads: list[tuple[MaterialInput, Material, str]] = field(default_factory=list)
-    fetched: list[tuple[Material, str, str]] = field(default_factory=list)  # material, ref, title
+    fetched: list[tuple[Material, FetchedMaterial]] = field(default_factory=list)
     promised: list[Material] = field(default_factory=list)
 
 
@@ -347,6 +347,7 @@ def _check_materials(
     requirements: Sequence[Requirement],
     applicant: User,
     require_complete: bool,
+    request: FetchRequest | None = None,
 ) -> _Checked:
     checked = _Checked()
     provided: set[int] = set()
@@ -406,17 +407,24 @@ def _check_materials(
         if any(mid in provided or mid in attempted for mid in requirement.material_ids):
             continue
         if requirement.fetched:
+            reasons: list[str] = []
             for mid in requirement.material_ids:
                 material = allowed.get(mid)
-                found = material_fetch(material, applicant) if material is not None else None
-                if material is not None and found is not None:
-                    checked.fetched.append((material, found.reference, found.title))
+                if material is None:
+                    continue
+                outcome = material_lookup(material, request or FetchRequest(applicant=applicant))
+                if outcome.found is not None:
+                    checked.fetched.append((material, outcome.found))
                     break
+                reasons += [r for r in outcome.reasons if r not in reasons]
             else:
                 problems.add(
                     "materials",
                     "fetch_unavailable",
-                    _("“%(m)s”暂时无法通过电子证照或数据共享获取，请上传。")
+                    _("“%(m)s”暂时无法通过电子证照或数据共享获取（%(why)s），请上传。")
+                    % {"m": requirement.name, "why": "；".join(reasons)}
+                    if reasons
+                    else _("“%(m)s”暂时无法通过电子证照或数据共享获取，请上传。")
                     % {"m": requirement.name},
                 )
             continue
@@ -545,6 +553,8 @@ def _validate_request(
     situation: str,
     applicant: User,
     key: str = "",
+    principal: User | None = None,
+    actor: User | None = None,
 ) -> _Valid:
     """Every check of a submission; raises one ``applications.invalid`` listing every problem
     (or the error that stops all checking, such as an item that cannot be applied for)."""
@@ -591,6 +601,12 @@ def _validate_request(
         requirements=requirements_for(version=version, bundle=bundle, situation=situation),
         applicant=applicant,
         require_complete=True,
+        request=FetchRequest(
+            applicant=applicant,
+            principal=principal,
+            actor=actor,
+            form_data=form_data if isinstance(form_data, dict) else {},
+        ),
     )
     problems.raise_if_any()
 
@@ -615,11 +631,13 @@ def application_validate(
 ) -> None:
     """Every check ``application_submit`` makes, creating nothing and storing no file: a page
     or a client shows all problems before the applicant sends the files for good. Returns
-    quietly when the submission would be accepted for 预审 (materials a government source
-    must provide are fetched, so a source that is down is reported here too)."""
+    quietly when the submission would be accepted for 预审. Materials a government source
+    must provide are checked as far as that is possible without the case: a provider may
+    need the case number to read anything (the exchange's ``bind``), so a record that is
+    missing or an owner's system that is down is reported by ``application_submit`` only."""
     if channel not in Application.Channel.values:
         raise ValidationError(errors.INVALID, _("未知的申请渠道：%(c)s") % {"c": channel})
-    applicant, _principal, _delegation = _resolve_parties(
+    applicant, principal, _delegation = _resolve_parties(
         actor=actor, channel=channel, applicant=applicant, principal=principal
     )
     _validate_request(
@@ -630,6 +648,8 @@ def application_validate(
         materials=materials,
         situation=situation,
         applicant=applicant,
+        principal=principal,
+        actor=actor,
     )
 
 
@@ -694,6 +714,8 @@ def application_submit(
         situation=situation,
         applicant=applicant,
         key=key,
+        principal=principal,
+        actor=actor,
     )
     stored: list[str] = []
     try:
@@ -806,7 +828,10 @@ def _create(
             size=len(content),
             sha256=hashlib.sha256(content).hexdigest(),
         )
-    for material, reference, _title in checked.fetched:
+    for material, found in checked.fetched:
+        # A provider binds what it found to the case now that the number exists (e.g. the
+        # exchange's case-bound gateway call); its error rolls the submission back.
+        reference = found.bind(application) if found.bind is not None else found.reference
         ApplicationMaterial.objects.create(
             application=application,
             material=material,

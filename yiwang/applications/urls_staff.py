@@ -32,4 +32,9 @@ urlpatterns = [
         views.material_file,
         name="material_file",
     ),
+    path(
+        "<uuid:public_id>/materials/<uuid:material_id>/data/",
+        views.material_data,
+        name="material_data",
+    ),
 ]

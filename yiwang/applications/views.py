@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yiwang.accounts.models import Delegation, User
-from yiwang.applications import services
+from yiwang.applications import services, shared, sources
 from yiwang.applications.access import access_own_application, require_applicant
 from yiwang.applications.apply_flow import (
     Submission,
@@ -39,6 +39,7 @@ from yiwang.applications.apply_flow import (
     submit_from_post,
 )
 from yiwang.applications.forms import (
+    FORM_PREFIX,
     SELF,
     ApplyForm,
     MaterialRow,
@@ -145,6 +146,7 @@ def apply_page(
         principals=principals,
     )
     outcome = Submission()
+    prefilled = None if posted else _prefill(form, user, version, bundle)
     if posted:
         chosen = str(form.data.get("principal", SELF))
         principal = next((p for p in principals if str(p.public_id) == chosen), None)
@@ -182,10 +184,27 @@ def apply_page(
                 bundle=bundle,
                 version=version,
             ),
+            "prefill_sources": prefilled.sources if prefilled is not None else [],
             **(extra or {}),
         },
         status=outcome.status,
     )
+
+
+def _prefill(
+    form: ApplyForm, user: User, version: ItemVersion | None, bundle: Bundle | None
+) -> shared.Prefill | None:
+    """Fill the new form from what the government already holds about the applicant
+    (registered by the exchange app: a logged read of their own records); the page names
+    where the values came from."""
+    found = shared.prefill_for(user, version, bundle, form.fact_names)
+    if found is None:
+        return None
+    for name, value in found.values.items():
+        key = "contact_phone" if name == "contact_phone" else FORM_PREFIX + name
+        if key in form.fields:
+            form.initial[key] = value
+    return found
 
 
 @authenticated
@@ -251,6 +270,9 @@ def _detail_context(
 ) -> dict[str, Any]:
     light = application_light(application)
     materials = list(application.materials.select_related("material").order_by("id"))
+    for m in materials:
+        # where a government-held material came from (e.g. 由…通过数据共享提供：…)
+        setattr(m, "origin", sources.material_describe(m) if m.reference else "")  # noqa: B010
     asked = application.status == Application.Status.SUPPLEMENT_REQUESTED
     open_promises = [
         m

@@ -38,7 +38,7 @@ from yiwang.accounts.selectors import (
     user_department_ids_for_role,
     user_departments_for_role,
 )
-from yiwang.applications import services
+from yiwang.applications import services, shared, sources
 from yiwang.applications.access import access_staff_application, access_task
 from yiwang.applications.apply_flow import (
     Submission,
@@ -372,7 +372,7 @@ def _case_page(
             "contact_phone": mask_phone(application.contact_phone),
             "situation_name": application_situation_name(application),
             "form_data": _form_rows(application),
-            "materials": application.materials.select_related("material"),
+            "materials": _materials(application),
             "promised": ApplicationMaterial.Source.PROMISED,
             "tasks": _with_lights(
                 application.tasks.select_related("department", "assignee").order_by(
@@ -549,6 +549,44 @@ def material_file(request: HttpRequest, public_id: UUID, material_id: UUID) -> H
     return response
 
 
+def _materials(application: Application) -> list[ApplicationMaterial]:
+    """The case's materials, each with where a government-held one came from (``origin``)."""
+    found = list(application.materials.select_related("material").order_by("id"))
+    for m in found:
+        setattr(m, "origin", sources.material_describe(m) if m.reference else "")  # noqa: B010
+    return found
+
+
+@staff_of_case_required
+@require_GET
+def material_data(request: HttpRequest, public_id: UUID, material_id: UUID) -> HttpResponse:
+    """A material fetched through data sharing, read again for the staff member's department
+    (a fresh, case-bound and logged call: the platform keeps no copy of the data)."""
+    user = _user(request)
+    application = access_staff_application(user, public_id)
+    found = (
+        application.materials.filter(public_id=material_id)
+        .select_related("material", "material__version__item")
+        .first()
+    )
+    records = shared.material_data(found, user) if found is not None else None
+    if found is None or records is None:
+        raise NotFound("core.not_found", _("找不到该共享材料。"))
+    services.application_read_log(
+        actor=user, application=application, purpose=f"查看共享材料（{found.name}）"
+    )
+    return render(
+        request,
+        "applications/staff/material_data.html",
+        {
+            "application": application,
+            "material": found,
+            "origin": sources.material_describe(found),
+            "shared_records": records,
+        },
+    )
+
+
 # --- 待办任务: the approvers ----------------------------------------------------------------------
 
 
@@ -596,6 +634,7 @@ def _task_page(
     if open_pause is not None and open_pause.kind != Pause.Kind.SUPPLEMENT and working:
         actions["special_end"] = given.get("special_end") or SpecialEndForm()
     services.application_read_log(actor=user, application=application, purpose="部门审批审查")
+    shared_asked = request.method == "GET" and request.GET.get("shared") == "1"
     return render(
         request,
         "applications/staff/task.html",
@@ -607,8 +646,11 @@ def _task_page(
             "claimed_by_other": task.status == Task.Status.CLAIMED and task.assignee_id != user.pk,
             "open_pause": open_pause,
             "form_data": _form_rows(application),
-            "materials": application.materials.all(),
+            "materials": _materials(application),
             "promised": ApplicationMaterial.Source.PROMISED,
+            # 共享数据: read (case-bound and logged) only when staff ask for it
+            "shared_asked": shared_asked,
+            "shared_records": shared.task_data(task, user) if shared_asked else [],
             "others": application.tasks.exclude(pk=task.pk)
             .select_related("department")
             .order_by("created_at", "id"),

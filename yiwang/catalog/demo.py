@@ -210,6 +210,13 @@ def law(
 
 
 ID_CARD = gov("居民身份证")
+# Shared data resources that replace materials (once only, 国务院令第716号 第七条). The catalog
+# sits below the exchange in the import layers, so the codes are repeated here; they are
+# yiwang.exchange.demo's POPULATION, REAL_ESTATE and TAX_PAID (a test keeps them equal).
+DR_POPULATION = "LA-DR-GA-001"
+DR_REAL_ESTATE = "LA-DR-ZR-001"
+DR_TAX_PAID = "LA-DR-SW-001"
+ID_CARD_SHARED = gov("居民身份证", data_resource=DR_POPULATION)
 LEGAL_REP_ID = gov("法定代表人居民身份证", certificate="居民身份证")
 AGENT_ID = gov(
     "经办人居民身份证",
@@ -328,6 +335,7 @@ ITEMS: list[dict[str, Any]] = [
             gov(
                 "股东的主体资格证明或自然人身份证明",
                 certificate="居民身份证",
+                data_resource=DR_POPULATION,
                 notes="股东为自然人的，通过身份认证获取；股东为企业的，通过营业执照电子证照获取",
             ),
             own("法定代表人、董事、监事和经理的任职文件"),
@@ -792,7 +800,7 @@ ITEMS: list[dict[str, Any]] = [
         themes_natural=["住房保障"],
         keywords="契税 交契税 买房交税 二手房税费",
         materials=[
-            ID_CARD,
+            ID_CARD_SHARED,
             own("房屋买卖合同（网签备案合同）", notes="可通过住建部门网签备案信息共享获取"),
         ],
         faqs=[
@@ -993,14 +1001,20 @@ ITEMS: list[dict[str, Any]] = [
         ],
         rules=GJJTQ_DMN,
         materials=[
-            ID_CARD,
+            ID_CARD_SHARED,
             own("本人银行借记卡", notes="一类账户，用于接收提取资金"),
             gov(
                 "不动产权证书或网签备案购房合同",
                 certificate="不动产权证书",
                 situations=["purchase"],
+                data_resource=DR_REAL_ESTATE,
             ),
-            gov("购房契税完税凭证", certificate="完税证明", situations=["purchase"]),
+            gov(
+                "购房契税完税凭证",
+                certificate="完税证明",
+                situations=["purchase"],
+                data_resource=DR_TAX_PAID,
+            ),
             gov(
                 "结婚证",
                 situations=["purchase"],
@@ -1153,8 +1167,8 @@ ITEMS: list[dict[str, Any]] = [
         themes_natural=["住房保障"],
         keywords="二手房网签 网签 合同备案 二手房过户 卖房",
         materials=[
-            gov("买卖双方居民身份证", certificate="居民身份证"),
-            gov("不动产权证书"),
+            gov("买卖双方居民身份证", certificate="居民身份证", data_resource=DR_POPULATION),
+            gov("不动产权证书", data_resource=DR_REAL_ESTATE),
             own("存量房买卖合同", count=3),
         ],
         faqs=[("网签后可以撤销吗？", "买卖双方协商一致或依法解除合同的，可以申请注销网签备案。")],
@@ -1248,10 +1262,15 @@ ITEMS: list[dict[str, Any]] = [
         ],
         materials=[
             own("不动产登记申请书"),
-            gov("双方当事人居民身份证", certificate="居民身份证"),
-            gov("不动产权证书"),
+            gov("双方当事人居民身份证", certificate="居民身份证", data_resource=DR_POPULATION),
+            gov("不动产权证书", data_resource=DR_REAL_ESTATE),
             own("存量房买卖合同（网签备案）", situations=["sale"], notes="可共享网签备案信息"),
-            gov("契税完税凭证", certificate="完税证明", situations=["sale", "gift"]),
+            gov(
+                "契税完税凭证",
+                certificate="完税证明",
+                situations=["sale", "gift"],
+                data_resource=DR_TAX_PAID,
+            ),
             own("经公证的赠与合同或赠与合同", situations=["gift"]),
             own("继承权公证书或生效法律文书", situations=["inherit"]),
         ],

@@ -100,6 +100,7 @@ READY_QUEUES = frozenset(
         "dispatcher",
         "handling_unit",
         "supervisor",
+        "data_officer",
     }
 )
 
@@ -132,6 +133,16 @@ def _role_links(role: str) -> list[ConsoleLink]:
     # 电子证照 (yiwang.certificates): the issuing department's certificates and 用证.
     if role in ("window_clerk", "approver", "supervisor"):
         wanted.append((_("电子证照"), "certificates_staff:home"))
+    # 数据共享 (yiwang.exchange): the data officer's catalogue, requests and access log; the
+    # departments that handle cases query what other departments granted them.
+    if role == "data_officer":
+        wanted += [
+            (_("数据共享"), "exchange_staff:home"),
+            (_("共享申请"), "exchange_staff:requests"),
+            (_("调用日志"), "exchange_staff:log"),
+        ]
+    elif role in ("window_clerk", "approver", "supervisor"):
+        wanted.append((_("共享查询"), "exchange_staff:query"))
     # 好差评 (yiwang.evaluation): the desk of bad reviews, and the statistics for supervisors.
     if role in ("window_clerk", "approver", "handling_unit"):
         wanted.append((_("差评整改"), "evaluation:rectifications"))

@@ -33,4 +33,10 @@ def demo_load() -> list[tuple[str, str]]:
     from yiwang.certificates.demo import certificates_demo_load
 
     certificates_demo_load()
+    # 数据共享交换: the departments' data officers, resources and grants; the owners' stores
+    # (outside the platform's database) are generated first when missing.
+    from yiwang.exchange.demo import OFFICERS, exchange_demo_load
+
+    exchange_demo_load(password=DEMO_PASSWORD)
+    accounts.extend((o.username, f"数据专员 · {o.label}") for o in OFFICERS)
     return accounts

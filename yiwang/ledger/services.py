@@ -40,7 +40,13 @@ __all__ = ["cosigned_note", "entry_bundle"]  # part of the services interface
 
 logger = logging.getLogger("yiwang.ledger")
 
-KINDS = ("certificate.issue", "certificate.version", "certificate.revoke", "audit.anchor")
+KINDS = (
+    "certificate.issue",
+    "certificate.version",
+    "certificate.revoke",
+    "audit.anchor",
+    "exchange.anchor",
+)
 WITNESS_TIMEOUT_SECONDS = 5.0
 
 

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "yiwang.applications",
     "yiwang.hotline",
     "yiwang.certificates",
+    "yiwang.exchange",
     "yiwang.portal",
     "yiwang.console",
     "yiwang.api",
@@ -238,6 +239,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "yiwang.ledger.tasks.audit_anchor",
         "schedule": crontab(minute=7),
     },
+    "exchange-access-log-anchor": {
+        "task": "yiwang.exchange.tasks.access_log_anchor",
+        "schedule": crontab(minute=17),
+    },
+    "exchange-anomalies-detect": {
+        "task": "yiwang.exchange.tasks.anomalies_detect",
+        "schedule": crontab(minute=27),
+    },
+    "exchange-file-drops-refresh": {
+        "task": "yiwang.exchange.tasks.file_drops_refresh",
+        "schedule": crontab(hour=2, minute=37),
+    },
 }
 
 # A separate witness process (``yiwang witness serve --data-dir``) only answers add-checkpoint:
@@ -257,6 +270,12 @@ YIWANG_SIGNING_KEY_STORE = os.environ.get(
 
 # Origin (identity) of the e-certificate log in its checkpoints (c2sp.org/tlog-checkpoint).
 YIWANG_LEDGER_ORIGIN = os.environ.get("YIWANG_LEDGER_ORIGIN", "ledger.yiwang.luan.example/v1")
+
+# Data sharing (yiwang/exchange): the department that runs the exchange and sees every
+# department's collaboration figures (市数据资源局), and where the embedded demo's owner
+# databases live (each department's own store, reached only through its adapter).
+YIWANG_DATA_BUREAU_CODE = os.environ.get("YIWANG_DATA_BUREAU_CODE", "la-sjzyj")
+YIWANG_EXCHANGE_OWNERS_DIR = os.environ.get("YIWANG_EXCHANGE_OWNERS_DIR", str(DATA_DIR / "owners"))
 
 # Field encryption (personal data at rest). See docs/operator-guide.md.
 YIWANG_FIELD_CIPHER = os.environ.get("YIWANG_FIELD_CIPHER", "sm4-gcm")  # or "aes-gcm"

@@ -255,6 +255,15 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "certificate_uses": ("GET", "/v1/certificates/{identifier}/uses"),
     "certificate_use": ("POST", "/v1/certificates/{identifier}/uses"),
     "certificate_revoke": ("POST", "/v1/certificates/{identifier}/revoke"),
+    "exchange_query": ("POST", "/v1/exchange/query"),
+    "exchange_resources": ("GET", "/v1/exchange/resources"),
+    "exchange_resource": ("GET", "/v1/exchange/resources/{code}"),
+    "exchange_request_create": ("POST", "/v1/exchange/requests"),
+    "exchange_request_approve": ("POST", "/v1/exchange/requests/{request_id}/approve"),
+    "exchange_request_refuse": ("POST", "/v1/exchange/requests/{request_id}/refuse"),
+    "exchange_grant_revoke": ("POST", "/v1/exchange/grants/{grant_id}/revoke"),
+    "exchange_access_log": ("GET", "/v1/exchange/access-log"),
+    "exchange_my_access_log": ("GET", "/v1/exchange/my-access-log"),
 }
 ANY = dict.fromkeys(PRINCIPALS, 200)
 UNAUTH = {"anonymous": 401, "bearer_expired": 401, "bearer_revoked": 401, "bearer_garbage": 401}
@@ -349,6 +358,19 @@ MATRIX: dict[str, dict[str, int]] = {
     "certificate_uses": {**UNAUTH, "citizen": 200, "staff": 404, "bearer_valid": 404},
     "certificate_use": {**UNAUTH, "citizen": 403, "staff": 403, "bearer_valid": 403},
     "certificate_revoke": {**UNAUTH, "citizen": 403, "staff": 404, "bearer_valid": 404},
+    # data exchange: the staff member works for a department with no data-officer role; the
+    # query names a department they do not work for (403 before the gateway); the catalogue
+    # is for staff; decisions and the owner's log for data officers
+    # (yiwang/exchange/tests/test_api.py has the owner, the consumer and the grants)
+    "exchange_query": {**UNAUTH, "citizen": 403, "staff": 403, "bearer_valid": 403},
+    "exchange_resources": {**UNAUTH, "citizen": 403, "staff": 200, "bearer_valid": 200},
+    "exchange_resource": STAFF_ONLY,
+    "exchange_request_create": {**UNAUTH, "citizen": 403, "staff": 403, "bearer_valid": 403},
+    "exchange_request_approve": STAFF_ONLY,
+    "exchange_request_refuse": STAFF_ONLY,
+    "exchange_grant_revoke": STAFF_ONLY,
+    "exchange_access_log": {**UNAUTH, "citizen": 403, "staff": 403, "bearer_valid": 403},
+    "exchange_my_access_log": SIGNED_IN,
 }
 
 
@@ -379,6 +401,13 @@ HOTLINE_BODIES: dict[str, dict[str, Any]] = {
     "hotline_close": {"outcome": "resolved", "note": "已修复路灯"},
     "hotline_merge": {"into": "GD2026112700000002"},
     "hotline_sms_reply": {"phone": "13800000001", "text": "1"},
+}
+EXCHANGE_BODIES: dict[str, dict[str, Any]] = {
+    "exchange_query": {"resource": "LA-DR-X", "key": "k", "consumer": "no-such-department"},
+    "exchange_request_create": {"resource": "LA-DR-X", "fields": ["a"], "purpose": "测试"},
+    "exchange_request_approve": {"fields": ["a"]},
+    "exchange_request_refuse": {"reason": "测试"},
+    "exchange_grant_revoke": {"reason": "测试"},
 }
 
 
@@ -448,6 +477,8 @@ def test_authorization_matrix(request, staff: User, citizen: User, endpoint: str
         notification_id=own.public_id,
         kind="correction",
         index=0,
+        request_id=0,
+        grant_id=0,
         identifier=_certificate_of(citizen) if endpoint.startswith("certificate_") else "x",
     )
     body: dict[str, Any] = {"name": "laptop"}
@@ -473,6 +504,7 @@ def test_authorization_matrix(request, staff: User, citizen: User, endpoint: str
         body = {"reason": "办理测试", "case_number": "C-1"}
     if endpoint == "certificate_revoke":
         body = {"reason": "测试注销"}
+    body = EXCHANGE_BODIES.get(endpoint, body)
     if endpoint == "progress":
         url += "?number=341500000000000000000000&phone_last4=0000"
     if endpoint.startswith("ledger_"):  # public; the empty log has no tree of size 1 yet (404)

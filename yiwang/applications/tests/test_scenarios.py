@@ -9,8 +9,13 @@
 
 Materials the government holds are answered by a test provider registered in
 ``yiwang.applications.sources``: the e-certificate app's real provider answers only with
-certificates the applicant holds, and these generated applicants hold none; the others are
-uploaded.
+certificates the applicant holds, and these applicants hold none; the others are uploaded.
+The data-sharing exchange sits above this app, so its demo is not loaded here and its
+provider steps aside. ``yiwang.exchange.tests.test_scenarios_exchange`` runs these same tests
+with the exchange demo loaded: there the exchange provides every material that has a data
+resource (real gateway calls) and the test provider only the others. So the applicants are
+people the exchange demo's owner stores know (demo accounts, and the 二手房 parties of
+``yiwang.exchange.owners``).
 """
 
 from __future__ import annotations
@@ -39,6 +44,11 @@ from yiwang.core.calendar import work_calendar_load
 pytestmark = pytest.mark.django_db
 
 PNG64 = base64.b64encode(PNG).decode()
+# The 二手房 parties of the exchange demo's owner stores (yiwang.exchange.owners: SELLER_*,
+# BUYER_*; that app sits above this one, so the values are repeated here).
+SELLER_ID_NUMBER = "341502198001010012"
+SELLER_CERTIFICATE_NO = "皖(2020)六安市不动产权第0000001号"
+BUYER_ID_NUMBER = "341503199003030448"
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +141,7 @@ def approve_all(application_id: str, approvers: dict[str, User]) -> list[str]:
 
 def test_enterprise_start_up_bundle(demo, government_source):
     bundle = Bundle.objects.get(code="qykb")
-    founder = UserFactory(real_name="刘创业", phone="13900002222")
+    founder = User.objects.get(username="demo-legal")  # in the population register
     clerk = demo_clerk()
     codes = ["la-scjgj", "la-gaj", "la-swj", "la-rsj", "la-gjjzx", "la-rmyh"]
     approvers = {code: staff_with_role(Role.APPROVER, dept(code)) for code in codes}
@@ -141,7 +151,7 @@ def test_enterprise_start_up_bundle(demo, government_source):
         "registered_address": "六安市金安区梅山南路100号",
         "registered_capital": "100",
         "business_scope": "软件开发",
-        "legal_rep_name": "刘创业",
+        "legal_rep_name": founder.real_name,
         "legal_rep_id_number": founder.id_number,
         "contact_phone": "13900002222",
         "seal_types": "公章",
@@ -200,7 +210,7 @@ def test_housing_fund_withdrawal_on_retirement_is_approved_by_rule(demo, governm
     version = ItemVersion.objects.get(name="住房公积金提取", status="published")
     # the demo's own decision table, published with the version
     assert version.dmn_xml == GJJTQ_DMN
-    retiree = UserFactory(real_name="赵退休", phone="13900003333")
+    retiree = User.objects.get(username="demo-elder")  # born 1942, in the population register
     clerk = demo_clerk()
 
     created = post(
@@ -236,7 +246,7 @@ def test_housing_fund_withdrawal_otherwise_goes_to_people(
     demo, government_source, situation, form_data
 ):
     version = ItemVersion.objects.get(name="住房公积金提取", status="published")
-    applicant = UserFactory(real_name="钱购房", phone="13900005555")
+    applicant = User.objects.get(username="demo-citizen")
     clerk = demo_clerk()
     created = post(
         signed_in(applicant),
@@ -266,17 +276,17 @@ def house_transfer_to_approval() -> tuple[dict[str, Any], list[list[str]], User]
     the application, the departments open at each stage, the buyer). Also the start of the
     certificates app's end-to-end test."""
     bundle = Bundle.objects.get(code="eshgh")
-    buyer = UserFactory(real_name="孙买房", phone="13900004444")
+    buyer = UserFactory(real_name="孙买房", id_number=BUYER_ID_NUMBER, phone="13900004444")
     clerk = demo_clerk()
     codes = ["la-zjj", "la-swj", "la-zrzyghj", "la-sjzyj"]
     approvers = {code: staff_with_role(Role.APPROVER, dept(code)) for code in codes}
     form = {
         "seller_name": "周卖房",
-        "seller_id_number": "341502198001010011",
+        "seller_id_number": SELLER_ID_NUMBER,
         "buyer_name": "孙买房",
         "buyer_id_number": buyer.id_number,
         "buyer_phone": "13900004444",
-        "property_certificate_no": "皖(2020)六安市不动产权第0000001号",
+        "property_certificate_no": SELLER_CERTIFICATE_NO,
         "property_address": "六安市金安区佛子岭路1号",
         "price": "800000",
     }

@@ -1,0 +1,362 @@
+"""The exchange's access log: one hash-chained row per gateway call, anchored in the ledger.
+
+The chain is built like the audit trail (``yiwang.core.audit``): every write locks the single
+``AccessLogHead`` row, takes ``seq = head.seq + 1`` and stores
+``entry_hash = SM3(prev_hash || canonical JSON of the other columns)``.
+
+A log row never depends on the caller's transaction
+---------------------------------------------------
+The gateway may run inside a caller's atomic block (an application submission fetching its
+materials). If that block rolls back, a refusal (or a read that did happen) must still be on
+record. So, when the call is inside a caller's transaction:
+
+* PostgreSQL: the row is written through a second connection of its own (a copy of the
+  ``default`` connection kept per thread) and committed at once, whatever the caller does.
+* SQLite, or if the second connection cannot take the head lock within ``LOCK_TIMEOUT_MS``:
+  a second connection cannot write at all while the caller's ``BEGIN IMMEDIATE`` holds the
+  database, so the row is written in the caller's transaction and a copy of it is put in a
+  small journal (a separate SQLite file, autocommit) first. The caller's commit removes the
+  copy (``on_commit``); after a rollback the copy stays and ``log_settle`` appends it: the same
+  thread's next gateway call does, and the hourly anchor task settles any copy older than
+  ``JOURNAL_STALE``. The row keeps the time of the call.
+
+Outside any caller's transaction the row is written and committed in its own transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, connections, transaction
+from django.utils import timezone
+
+from yiwang.core.audit import entry_hash, json_safe
+from yiwang.exchange.models import GENESIS_HASH, AccessLogEntry, AccessLogHead
+from yiwang.ledger.services import entry_append
+
+logger = logging.getLogger("yiwang.exchange")
+
+LOCK_TIMEOUT_MS = 3000
+JOURNAL_STALE = dt.timedelta(hours=1)
+JOURNAL_FILE = "exchange-log-journal.sqlite3"
+LABEL_MAX = {"consumer_label": 100, "owner_label": 100, "actor_label": 150}
+
+HASHED_FIELDS = (
+    "seq",
+    "created_at",
+    "consumer_id",
+    "consumer_label",
+    "owner_id",
+    "owner_label",
+    "resource_code",
+    "grant_id",
+    "actor_id",
+    "actor_label",
+    "fields",
+    "case_number",
+    "purpose",
+    "subject_index",
+    "subject_type",
+    "outcome",
+    "code",
+    "result_size",
+    "duration_ms",
+)
+_COLUMNS = (*HASHED_FIELDS, "prev_hash", "entry_hash")
+
+
+def _hashed(values: Mapping[str, Any]) -> dict[str, Any]:
+    fields = {name: values[name] for name in HASHED_FIELDS}
+    fields["created_at"] = values["created_at"].astimezone(dt.UTC).isoformat()
+    return fields
+
+
+def row_hash(entry: AccessLogEntry) -> str:
+    return entry_hash(entry.prev_hash, _hashed(entry.__dict__))
+
+
+def _normalise(values: Mapping[str, Any]) -> dict[str, Any]:
+    record: dict[str, Any] = {n: values.get(n) for n in HASHED_FIELDS if n != "seq"}
+    for name, limit in LABEL_MAX.items():
+        record[name] = str(record[name] or "")[:limit]
+    for name in ("resource_code", "case_number", "purpose", "subject_index", "subject_type"):
+        record[name] = str(record[name] or "")
+    record["code"] = str(record["code"] or "")[:60]
+    record["case_number"] = record["case_number"][:40]
+    record["fields"] = json_safe(list(record["fields"] or []))
+    record["result_size"] = int(record["result_size"] or 0)
+    record["duration_ms"] = int(record["duration_ms"] or 0)
+    record["created_at"] = record["created_at"] or timezone.now()
+    return record
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+# The head this process wrote last, (seq, last_hash): the next append of this process tries
+# a compare-and-set on it (UPDATE … WHERE seq AND last_hash, then INSERT: two statements, no
+# SELECT … FOR UPDATE). The WHERE makes it exact: if another process or thread appended, or
+# the transaction that wrote it rolled back, no row matches and the append takes the lock.
+_head_seen: tuple[int, str] | None = None
+
+
+def _append_orm(record: Mapping[str, Any]) -> int:
+    """Append through the default connection; the caller holds a transaction."""
+    global _head_seen
+    seen = _head_seen
+    if seen is not None:
+        values = {**record, "seq": seen[0] + 1}
+        digest = entry_hash(seen[1], _hashed(values))
+        moved = AccessLogHead.objects.filter(id=1, seq=seen[0], last_hash=seen[1]).update(
+            seq=values["seq"], last_hash=digest
+        )
+        if moved == 1:
+            AccessLogEntry.objects.create(**values, prev_hash=seen[1], entry_hash=digest)
+            _head_seen = (int(values["seq"]), digest)
+            return int(values["seq"])
+    seq, digest = _append_locked(record)
+    _head_seen = (seq, digest)
+    return seq
+
+
+def _append_locked(record: Mapping[str, Any]) -> tuple[int, str]:
+    head = AccessLogHead.objects.select_for_update().filter(id=1).first()
+    if head is None:  # the very first call
+        AccessLogHead.objects.get_or_create(id=1)
+        head = AccessLogHead.objects.select_for_update().get(id=1)
+    values = {**record, "seq": head.seq + 1}
+    digest = entry_hash(head.last_hash, _hashed(values))
+    AccessLogEntry.objects.create(**values, prev_hash=head.last_hash, entry_hash=digest)
+    head.seq, head.last_hash = values["seq"], digest
+    head.save(update_fields=["seq", "last_hash"])
+    return int(values["seq"]), digest
+
+
+def _append_independent(record: Mapping[str, Any]) -> int:
+    """Append and commit through a second PostgreSQL connection (not the caller's), opened
+    for this row only: such calls are few (inside a caller's transaction) and a connection
+    kept per thread would outlive its thread."""
+    side = connections["default"].copy()
+    try:
+        with side.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
+            cursor.execute(
+                "INSERT INTO exchange_accessloghead (id, seq, last_hash, anchored_seq)"
+                " VALUES (1, 0, %s, 0) ON CONFLICT (id) DO NOTHING",
+                [GENESIS_HASH],
+            )
+            cursor.execute(
+                "SELECT seq, last_hash FROM exchange_accessloghead WHERE id = 1 FOR UPDATE"
+            )
+            seq, last_hash = cursor.fetchone()
+            values = {**record, "seq": seq + 1}
+            digest = entry_hash(last_hash, _hashed(values))
+            row = {**values, "prev_hash": last_hash, "entry_hash": digest}
+            row["fields"] = json.dumps(row["fields"], ensure_ascii=False)
+            cursor.execute(
+                f"INSERT INTO exchange_accesslogentry ({', '.join(_COLUMNS)})"  # noqa: S608
+                f" VALUES ({', '.join(['%s'] * len(_COLUMNS))})",
+                [row[name] for name in _COLUMNS],
+            )
+            cursor.execute(
+                "UPDATE exchange_accessloghead SET seq = %s, last_hash = %s WHERE id = 1",
+                [seq + 1, digest],
+            )
+            cursor.execute("COMMIT")
+        return int(seq + 1)
+    finally:
+        side.close()
+
+
+def _inside_caller_transaction() -> bool:
+    """True inside an atomic block of the application. A test case's transaction (always
+    rolled back, by design) counts as none: rows then live and die with the test."""
+    connection = transaction.get_connection()
+    if any(getattr(block, "_from_testcase", False) for block in connection.atomic_blocks):
+        return False
+    return bool(connection.in_atomic_block)
+
+
+def log_append(values: Mapping[str, Any]) -> int:
+    """Append one row (every column but ``seq`` and the hashes) and return its ``seq``; the
+    row is committed whatever the caller's transaction does (see the module docstring)."""
+    record = _normalise(values)
+    if not _inside_caller_transaction():
+        log_settle()
+        with transaction.atomic():
+            return _append_orm(record)
+    if transaction.get_connection().vendor == "postgresql":
+        try:
+            return _append_independent(record)
+        except DatabaseError as exc:
+            logger.warning("access log: second connection failed (%s); journaling", exc)
+    token = _journal_add(record)
+    with transaction.atomic():
+        seq = _append_orm(record)
+    transaction.on_commit(lambda: _journal_drop(token))
+    return seq
+
+
+# --- the journal of rows written inside a caller's transaction ------------------------------
+
+
+def _journal() -> sqlite3.Connection:
+    path = Path(settings.DATA_DIR) / JOURNAL_FILE
+    conn = sqlite3.connect(path, timeout=10, isolation_level=None)
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS pending (token TEXT PRIMARY KEY, owner TEXT NOT NULL,"
+        " created_at TEXT NOT NULL, record TEXT NOT NULL)"
+    )
+    return conn
+
+
+def _me() -> str:
+    return f"{os.getpid()}:{threading.get_ident()}"
+
+
+# Threads of this process that journaled a row: only they have anything to settle, so the
+# gateway's common path (no journal) never opens the journal file.
+_journaling: set[str] = set()
+
+
+def _journal_add(record: Mapping[str, Any]) -> str:
+    token = uuid.uuid4().hex
+    _journaling.add(_me())
+    stored = {**record, "created_at": record["created_at"].isoformat()}
+    conn = _journal()
+    try:
+        conn.execute(
+            "INSERT INTO pending VALUES (?, ?, ?, ?)",
+            (token, _me(), stored["created_at"], json.dumps(stored, ensure_ascii=False)),
+        )
+    finally:
+        conn.close()
+    return token
+
+
+def _journal_drop(token: str) -> None:
+    conn = _journal()
+    try:
+        conn.execute("DELETE FROM pending WHERE token = ?", (token,))
+    finally:
+        conn.close()
+
+
+def log_settle(*, stale: bool = False) -> int:
+    """Append the journaled rows whose caller's transaction rolled back: this thread's (it
+    is outside any transaction now), and with ``stale`` every row older than JOURNAL_STALE.
+    Returns how many rows were appended."""
+    path = Path(settings.DATA_DIR) / JOURNAL_FILE
+    if not (stale or _me() in _journaling) or not path.exists():
+        return 0
+    _journaling.discard(_me())
+    conn = _journal()
+    try:
+        cutoff = (timezone.now() - JOURNAL_STALE).isoformat()
+        rows = conn.execute(
+            "SELECT token, record FROM pending WHERE owner = ? OR (? AND created_at < ?)"
+            " ORDER BY created_at",
+            (_me(), stale, cutoff),
+        ).fetchall()
+        appended = 0
+        for token, text in rows:
+            record = json.loads(text)
+            record["created_at"] = dt.datetime.fromisoformat(record["created_at"])
+            with transaction.atomic():
+                exists = AccessLogEntry.objects.filter(
+                    created_at=record["created_at"],
+                    consumer_id=record["consumer_id"],
+                    resource_code=record["resource_code"],
+                    outcome=record["outcome"],
+                    subject_index=record["subject_index"],
+                ).exists()
+                if not exists:
+                    _append_orm(record)
+                    appended += 1
+            conn.execute("DELETE FROM pending WHERE token = ?", (token,))
+        return appended
+    finally:
+        conn.close()
+
+
+# --- verifying and anchoring ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogReport:
+    ok: bool
+    rows: int
+    head_hash: str
+    bad_seq: int | None = None
+    detail: str = ""
+
+    @property
+    def message(self) -> str:
+        if self.ok:
+            return f"共享调用日志完整 / access log intact: {self.rows} rows, head {self.head_hash}"
+        return f"共享调用日志已被篡改 / access log broken at seq {self.bad_seq}: {self.detail}"
+
+
+def log_verify() -> LogReport:
+    """Walk the chain in ``seq`` order and name the first bad row."""
+    head = AccessLogHead.objects.filter(id=1).first()
+    head_seq = head.seq if head else 0
+    head_hash = head.last_hash if head else GENESIS_HASH
+    prev_hash, expected = GENESIS_HASH, 1
+    rows = AccessLogEntry.objects.filter(seq__lte=head_seq).order_by("seq")
+    for entry in rows.iterator(chunk_size=2000):
+        count = expected - 1
+        if entry.seq != expected:
+            return LogReport(
+                False, count, head_hash, expected, f"row {expected} is missing (deleted)"
+            )
+        if row_hash(entry) != entry.entry_hash:
+            return LogReport(
+                False, count, head_hash, entry.seq, "its content does not match its hash"
+            )
+        if entry.prev_hash != prev_hash:
+            return LogReport(
+                False,
+                count,
+                head_hash,
+                entry.seq,
+                f"prev_hash does not match row {entry.seq - 1}",
+            )
+        prev_hash, expected = entry.entry_hash, expected + 1
+    count = expected - 1
+    if count < head_seq:
+        return LogReport(
+            False, count, head_hash, count + 1, f"the head records {head_seq} rows, {count} remain"
+        )
+    if prev_hash != head_hash:
+        return LogReport(False, count, head_hash, count, "the last row does not match the head")
+    return LogReport(True, count, head_hash)
+
+
+def log_anchor() -> int:
+    """Commit the log's head (seq, last hash) into the ledger (kind ``exchange.anchor``);
+    returns the anchored seq. Settles stale journal rows first, so that they are covered."""
+    log_settle(stale=True)
+    with transaction.atomic():
+        AccessLogHead.objects.get_or_create(id=1)
+        head = AccessLogHead.objects.select_for_update().get(id=1)
+        entry_append(
+            kind="exchange.anchor",
+            subject=f"exchange:{head.seq}",
+            payload={"seq": head.seq, "last_hash": head.last_hash},
+        )
+        head.anchored_seq = head.seq
+        head.save(update_fields=["anchored_seq"])
+        return int(head.seq)
