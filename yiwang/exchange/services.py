@@ -427,6 +427,13 @@ def request_approve(
         raise _forbidden()
     locked = _lock_pending(request)
     keys = _fields_check(locked.resource, fields)
+    beyond = [k for k in keys if k not in set(locked.fields)]
+    if beyond:
+        # The owner may narrow a request, never widen it: the consumer justified only these.
+        raise _invalid(
+            _("只能授权申请范围内的信息项，以下信息项未申请：%(f)s") % {"f": "、".join(beyond)},
+            "fields",
+        )
     masks = dict(masks or {})
     if not set(masks) <= set(keys):
         raise _invalid(_("脱敏规则只能针对授权的信息项。"), "masks")

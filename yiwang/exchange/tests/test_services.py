@@ -149,6 +149,17 @@ def test_request_approve_once_then_conflict(tmp_path: Path) -> None:
         item_codes=[],
         valid_until=timezone.now() - timedelta(days=1),
     )
+    # more than was asked for (phone was not requested)
+    fails(
+        "exchange.invalid",
+        services.request_approve,
+        actor=world.owner_officer,
+        request=request,
+        fields=["name", "phone"],
+        masks={},
+        item_codes=[],
+        valid_until=until,
+    )
     grant = services.request_approve(
         actor=world.owner_officer,
         request=request,
