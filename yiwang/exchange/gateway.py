@@ -42,7 +42,7 @@ from yiwang.exchange.models import (
     SharingClass,
     SubjectType,
 )
-from yiwang.hotline.models import Assignment, WorkOrder
+from yiwang.hotline.selectors import order_unit_takes_part
 
 SUBJECT_PURPOSE = "exchange.subject"
 KEY_MAX = 64
@@ -201,13 +201,7 @@ def _case_item_codes(case_number: str, consumer: Department) -> set[str] | None:
         codes = {application["item__task_code"], application["item__catalog_code"]}
         codes |= {str(m.get("task_code", "")) for m in members}
         return {c for c in codes if c}
-    order = WorkOrder.objects.filter(number=case_number).first()
-    if order is not None and (
-        order.lead_unit_id == consumer.pk
-        or Assignment.objects.filter(order=order, unit=consumer).exists()
-    ):
-        return set()
-    return None
+    return set() if order_unit_takes_part(number=case_number, unit_id=consumer.pk) else None
 
 
 def _own_data(actor: User | None, subject_type: str, key: str) -> bool:

@@ -302,6 +302,18 @@ def supervision_queue(user: Any) -> QuerySet[WorkOrder]:
 # --- centre (operator console, dispatch desk) ------------------------------------------------
 
 
+def order_unit_takes_part(*, number: str, unit_id: int) -> bool | None:
+    """Whether the unit handles work order ``number`` (its lead unit or an assigned unit), or
+    None when there is no such order (the data exchange binds a read to a case this way)."""
+    order = WorkOrder.objects.filter(number=number).values("id", "lead_unit_id").first()
+    if order is None:
+        return None
+    return (
+        order["lead_unit_id"] == unit_id
+        or Assignment.objects.filter(order_id=order["id"], unit_id=unit_id).exists()
+    )
+
+
 def caller_order_count(phone: str) -> int:
     """How many orders a caller's number has made before (by its blind index: the number
     itself is never searched)."""

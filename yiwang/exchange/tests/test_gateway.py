@@ -19,7 +19,7 @@ from yiwang.exchange.gateway import exchange_query, mask_address
 from yiwang.exchange.gatewaycache import exchange_cache_bump
 from yiwang.exchange.models import AccessLogEntry, DataResource, SharingClass
 from yiwang.exchange.tests.factories import World, make_grant, make_world
-from yiwang.hotline.models import WorkOrder
+from yiwang.hotline.models import Assignment, WorkOrder
 
 pytestmark = pytest.mark.django_db
 
@@ -259,6 +259,15 @@ def test_a_hotline_order_of_the_consumer_is_a_case_too(tmp_path: Path) -> None:
     make_grant(world.resource, world.other)
     error = refused(world, consumer=world.other, case_number="GD2026112700000077", purpose="核实")
     assert error.code == "exchange.case_not_of_consumer"
+    # an assisting unit the order was dispatched to takes part too
+    Assignment.objects.create(
+        order=WorkOrder.objects.get(number="GD2026112700000077"),
+        round=1,
+        unit=world.other,
+        role=Assignment.Role.ASSIST,
+    )
+    answer = query(world, consumer=world.other, case_number="GD2026112700000077", purpose="协办")
+    assert len(answer.records) == 1
 
 
 def test_a_citizen_reading_their_own_record_with_a_purpose_needs_no_case(
