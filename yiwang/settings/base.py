@@ -93,6 +93,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, with a health check that asks the server only when it said something
+    # (yiwang/core/db/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "yiwang.core.db.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the in-process job runner read while a request writes; IMMEDIATE avoids
     # "database is locked" on write-after-read transactions. Connections persist per thread
@@ -222,6 +226,11 @@ CELERY_BEAT_SCHEDULE = {
     "hotline-check-deadlines": {
         "task": "yiwang.hotline.tasks.check_deadlines",
         "schedule": 60.0,
+    },
+    # The hotline figures' monthly rollup: the months changed during the day, at night.
+    "hotline-stats-rollup": {
+        "task": "yiwang.hotline.tasks.stats_rollup",
+        "schedule": crontab(minute=40, hour=1),
     },
     # Certificates past their last day become expired, shortly after midnight (Asia/Shanghai).
     "certificates-expire": {

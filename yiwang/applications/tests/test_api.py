@@ -374,5 +374,9 @@ def test_progress_budget_and_lock_on_redis_in_one_round_trip(version, citizen, s
             Client(REMOTE_ADDR=f"10.7.1.{n}").get(url + f"{n:04d}")
         assert progress_admission(address="10.7.2.1", number=application.number) == (True, True)
         assert Client(REMOTE_ADDR="10.7.2.2").get(url + "1111").status_code == 429
+        # a Redis that forgot its scripts (restart, SCRIPT FLUSH) is sent the script again
+        caches["default"]._cache.get_client(write=True).script_flush()  # type: ignore[attr-defined]
+        assert progress_admission(address="10.7.2.3", number=application.number) == (True, True)
+        assert progress_admission(address="10.7.2.3", number="341500") == (True, False)
     finally:
         caches["default"].clear()
