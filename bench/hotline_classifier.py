@@ -1,6 +1,7 @@
 """Hotline work-order classifier benchmark: quality on real citizen messages, and speed.
 
-    .venv/bin/python bench/hotline_classifier.py          # ~2 minutes on 2 cores
+    .venv/bin/python bench/hotline_classifier.py            # ~3 minutes on 2 cores
+    .venv/bin/python bench/hotline_classifier.py --cv-train # also msga CV inside split=train
 
 Data from $YIWANG_SHARED_DATA (default: ../shared/data next to the repository), evaluation only:
 nothing trained here is kept.
@@ -10,9 +11,14 @@ nothing trained here is kept.
    (seed 0). ``teddy_macro_f1`` trains with the category tree teddy2020c_taxonomy.csv as hints
    (each first-level class gets its second- and third-level names as extra short documents, as
    a city would pass its own hotline category tree); ``teddy_text_only_macro_f1`` without.
+   Every fold trains as production does (``classifier_train`` with its calibration: the
+   cross-validated mix, class offsets and temperature are fitted inside the fold's training
+   part). Knobs were compared with folds of seed 1 (``teddy_cv_macro_f1(..., seed=1)``), never
+   with the seed 0 folds reported here.
 2. msga: citizen_messages_msgabench.csv 留言 → 问题领域 (13 classes), trained on split=train,
    macro-F1 on split=test, scored once. The model's knobs (ClassifierParams defaults) were chosen
-   by 5-fold cross-validation on the train split only; ``--cv-train`` reruns that scoring.
+   by 5-fold cross-validation on the train split only (seed 0; msga texts have no subject, so
+   the subject knobs tuned on teddy do not touch them); ``--cv-train`` reruns that scoring.
 3. speed: the msga model classifies each of the first 300 test messages alone (one
    ``predict([text])`` call each, after one warm-up call); ``classify_ms`` is the median.
 
@@ -91,20 +97,22 @@ def teddy_cv_macro_f1(
     taxonomy: Path | str | None = None,
     repeats: int = 5,
     params: ClassifierParams | None = None,
+    seed: int = 0,
 ) -> float:
-    """Mean macro-F1 over 5×``repeats`` repeated stratified cross-validation (seed 0)."""
+    """Mean macro-F1 over 5×``repeats`` repeated stratified cross-validation. The bench reports
+    ``seed`` 0; knobs were chosen with seed 1 (other folds), so the figure is not the one they
+    were tuned on."""
     texts, labels = teddy_data(Path(path))
     hints = teddy_hints(Path(taxonomy), set(labels)) if taxonomy else None
     y = np.array(labels)
     scores = []
-    folds = RepeatedStratifiedKFold(n_splits=5, n_repeats=repeats, random_state=0)
+    folds = RepeatedStratifiedKFold(n_splits=5, n_repeats=repeats, random_state=seed)
     for train, test in folds.split(texts, y):
         clf = classifier_train(
             texts=[texts[i] for i in train],
             labels=list(y[train]),
             hints=hints,
             params=params,
-            calibrate=False,
         )
         predicted = [p.label for p in clf.predict([texts[i] for i in test])]
         scores.append(f1_score(y[test], predicted, average="macro"))
@@ -129,14 +137,16 @@ def msgabench_macro_f1(path: Path | str, clf: TextClassifier | None = None) -> f
     return float(f1_score(labels, predicted, average="macro"))
 
 
-def msgabench_cv_train(path: Path | str, params: ClassifierParams | None = None) -> float:
+def msgabench_cv_train(
+    path: Path | str, params: ClassifierParams | None = None, seed: int = 0
+) -> float:
     """5-fold stratified cross-validation macro-F1 inside split=train (for choosing knobs)."""
     texts, labels = msga_data(Path(path), "train")
     y = np.array(labels)
     scores = []
-    for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(texts, y):
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=seed).split(texts, y):
         clf = classifier_train(
-            texts=[texts[i] for i in train], labels=list(y[train]), params=params, calibrate=False
+            texts=[texts[i] for i in train], labels=list(y[train]), params=params
         )
         predicted = [p.label for p in clf.predict([texts[i] for i in test])]
         scores.append(f1_score(y[test], predicted, average="macro"))

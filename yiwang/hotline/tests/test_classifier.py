@@ -3,12 +3,16 @@ bench/hotline_classifier.py, never in tests)."""
 
 from __future__ import annotations
 
+import copy
+import io
 import json
 import logging
 
+import joblib
 import numpy as np
 import pytest
 import sklearn
+from sklearn.metrics import f1_score
 
 from yiwang.hotline import classifier as classifier_module
 from yiwang.hotline.classifier import (
@@ -122,7 +126,11 @@ def test_fast_scoring_equals_scikit_learn(clf):
     chars = _two_columns(model.svm.decision_function(model.char_tfidf.transform(texts)))
     nb = model.nb.predict_log_proba(model.word_tfidf.transform(texts))
     centred = [s - s.mean(axis=1, keepdims=True) for s in (chars, nb)]
-    slow = centred[0] / model.scales[0] + centred[1] / model.scales[1]
+    slow = (
+        centred[0] / model.scales[0]
+        + model.nb_weight * centred[1] / model.scales[1]
+        + model.offsets
+    )
 
     assert np.allclose(fast, slow, atol=1e-6)
 
@@ -132,7 +140,10 @@ def test_subject_counts_more_than_the_body():
 
     assert text == "路灯 不亮\t我家 住在 三楼 ** 号，电话 13800000000"
     assert normalise(text) == "路灯 不亮 路灯 不亮 路灯 不亮 我家 住在 三楼 ※ 号，电话 0"
-    assert normalise("x" * 500) == "x" * classifier_module.BODY_CHARS
+    assert normalise("x" * 500) == "x" * classifier_module.BODY_CHARS_ALONE
+    assert normalise(classifier_text(subject="路灯", body="x" * 500)) == " ".join(
+        ["路灯"] * 3 + ["x" * classifier_module.BODY_CHARS]
+    )
 
 
 def test_words_are_jieba_words_without_punctuation():
@@ -182,8 +193,74 @@ def test_another_format_version_is_refused(clf, tmp_path):
     header["format_version"] = FORMAT_VERSION + 1
     path.write_bytes(json.dumps(header).encode() + b"\n" + rest)
 
-    with pytest.raises(ClassifierError, match="model format version 2, this yiwang reads"):
+    with pytest.raises(
+        ClassifierError, match="model format version 3, this yiwang reads versions 1, 2"
+    ):
         classifier_load(path)
+
+
+def test_a_format_1_model_still_loads_and_scores_without_offsets(clf, tmp_path):
+    # A format 1 file: the header says 1 and the pickled ensemble has no offsets.
+    path = tmp_path / "model.bin"
+    clf.save(path)
+    first, _ = path.read_bytes().split(b"\n", 1)
+    header = json.loads(first)
+    header["format_version"] = 1
+    old = copy.copy(clf._model)
+    del old.__dict__["offsets"]
+    buffer = io.BytesIO()
+    joblib.dump({"model": old, "temperature": 1.0}, buffer)
+    path.write_bytes(json.dumps(header).encode() + b"\n" + buffer.getvalue())
+    texts = ["路灯坏了", "噪音扰民", "自来水有异味"]
+
+    loaded = classifier_load(path)
+
+    assert loaded.header.format_version == 1
+    assert loaded._model.offsets.tolist() == [0.0, 0.0, 0.0]
+    svm, nb = clf._model.components(texts)
+    assert np.allclose(
+        loaded._model.decision_function(texts), svm + clf._model.nb_weight * nb, atol=1e-9
+    )
+
+
+def test_calibration_fits_the_mix_and_the_class_offsets(clf):
+    texts, labels = dataset()
+    plain = classifier_train(texts=texts, labels=labels, seed=0, calibrate=False)
+
+    assert plain._model.offsets.tolist() == [0.0, 0.0, 0.0]
+    assert plain._model.nb_weight == 1.0
+    assert clf._model.nb_weight in classifier_module.NB_WEIGHTS
+    assert clf._model.offsets.shape == (3,)
+    assert set(clf._model.offsets.round(6).tolist()) <= set(
+        classifier_module.OFFSET_STEPS.round(6).tolist()
+    )
+
+
+def test_class_offsets_lift_an_under_predicted_small_class():
+    # Class 1 (two rows of ten) always scores a little below class 0: without an offset it
+    # is never predicted.
+    truth = np.array([0] * 8 + [1] * 2)
+    scores = np.zeros((10, 2))
+    scores[:, 0] = 1.0
+    scores[:8, 1] = 0.2
+    scores[8:, 1] = 0.8
+
+    offsets = classifier_module._fit_offsets(scores, truth)
+
+    assert classifier_module._macro_f1(truth, scores.argmax(axis=1)) == pytest.approx(8 / 9 / 2)
+    assert classifier_module._macro_f1(truth, (scores + offsets).argmax(axis=1)) == 1.0
+    assert offsets[1] - offsets[0] > 0.2
+
+
+def test_fast_macro_f1_equals_scikit_learn():
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 5, 200)
+    predicted = np.where(rng.random(200) < 0.6, truth, rng.integers(0, 6, 200))
+    present = sorted(set(truth.tolist()))
+
+    expected = f1_score(truth, predicted, labels=present, average="macro")
+
+    assert classifier_module._macro_f1(truth, predicted) == pytest.approx(expected)
 
 
 def test_a_file_that_is_no_model_is_refused(tmp_path):
