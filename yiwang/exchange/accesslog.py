@@ -26,19 +26,22 @@ Outside any caller's transaction the row is written and committed in its own tra
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import os
+import re
 import sqlite3
 import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from yiwang.core.audit import entry_hash, json_safe
@@ -111,20 +114,105 @@ def _normalise(values: Mapping[str, Any]) -> dict[str, Any]:
 _head_seen: tuple[int, str] | None = None
 
 
+@functools.cache
+def _statements(vendor: str) -> tuple[str, str]:
+    """(the compare-and-set of the head, the append that follows it). On PostgreSQL one
+    statement does both (a data-modifying CTE: the row is inserted only if the head moved, in
+    one round trip and without an explicit transaction) and answers with the head it saw, for
+    the next try when another process moved it; on SQLite two, in the caller's ``atomic``.
+    Raw SQL: the ORM's compiling cost more than the write on this path."""
+    head, entry = AccessLogHead._meta.db_table, AccessLogEntry._meta.db_table
+    # Table and column names come from the models, values are parameters.
+    cas = (
+        f"UPDATE {head} SET seq = %s, last_hash = %s"  # noqa: S608
+        " WHERE id = 1 AND seq = %s AND last_hash = %s"
+    )
+    columns = ", ".join(_COLUMNS)
+    if vendor != "postgresql":
+        values = ", ".join(["%s"] * len(_COLUMNS))
+        return cas, f"INSERT INTO {entry} ({columns}) VALUES ({values})"  # noqa: S608
+    conn = connections["default"]
+    # varchar without its length: an explicit CAST to varchar(n) would cut a long value
+    # silently, the assignment to the column refuses it (as the ORM's INSERT does).
+    casts = ", ".join(f"CAST(%s AS {_cast_type(name, conn)})" for name in _COLUMNS)
+    both = (
+        f"WITH moved AS ({cas} RETURNING 1),"  # noqa: S608
+        f" added AS (INSERT INTO {entry} ({columns}) SELECT {casts} FROM moved RETURNING 1)"
+        f" SELECT (SELECT count(*) FROM added), seq, last_hash FROM {head} WHERE id = 1"
+    )
+    return both, ""
+
+
+def _cast_type(name: str, connection: Any) -> str:
+    return _VARCHAR.sub("varchar", str(_field(name).db_type(connection)))
+
+
+_VARCHAR = re.compile(r"^(?:character varying|varchar)\(\d+\)$")
+
+
+def _field(name: str) -> Field[Any, Any]:
+    return cast("Field[Any, Any]", AccessLogEntry._meta.get_field(name))
+
+
+def _params(values: Mapping[str, Any], connection: Any) -> list[Any]:
+    return [_field(name).get_db_prep_save(values[name], connection) for name in _COLUMNS]
+
+
+# Tries of the compare-and-set before taking the lock: on PostgreSQL a failed try returns
+# the head it saw, so the next one usually succeeds while other processes append too.
+CAS_TRIES = 4
+
+
+def _append_cas(
+    record: Mapping[str, Any], seen: tuple[int, str]
+) -> tuple[int | None, tuple[int, str] | None]:
+    """Append after the head ``seen``: (the row's seq, None), or (None, the head as the
+    statement saw it, None if unknown) if the head has moved since."""
+    global _head_seen
+    connection = transaction.get_connection()
+    cas, insert = _statements(connection.vendor)
+    values = {**record, "seq": seen[0] + 1}
+    digest = entry_hash(seen[1], _hashed(values))
+    row = _params({**values, "prev_hash": seen[1], "entry_hash": digest}, connection)
+    head = [values["seq"], digest, seen[0], seen[1]]
+    with connection.cursor() as cursor:
+        if insert:
+            cursor.execute(cas, head)
+            if cursor.rowcount != 1:
+                return None, None
+            cursor.execute(insert, row)
+        else:
+            cursor.execute(cas, head + row)
+            answer = cursor.fetchone()
+            if answer is None:  # no head row yet
+                return None, None
+            if answer[0] != 1:
+                # The statement's snapshot: a head committed meanwhile makes the next try fail
+                # too, and the one after it sees that head.
+                return None, (int(answer[1]), str(answer[2]))
+    _head_seen = (int(values["seq"]), digest)
+    return int(values["seq"]), None
+
+
+def _append_optimistic(record: Mapping[str, Any]) -> int | None:
+    """Append by compare-and-set from the head this process saw last, or None (take the
+    lock)."""
+    seen = _head_seen
+    for _try in range(CAS_TRIES):
+        if seen is None:
+            return None
+        seq, seen = _append_cas(record, seen)
+        if seq is not None:
+            return seq
+    return None
+
+
 def _append_orm(record: Mapping[str, Any]) -> int:
     """Append through the default connection; the caller holds a transaction."""
     global _head_seen
-    seen = _head_seen
-    if seen is not None:
-        values = {**record, "seq": seen[0] + 1}
-        digest = entry_hash(seen[1], _hashed(values))
-        moved = AccessLogHead.objects.filter(id=1, seq=seen[0], last_hash=seen[1]).update(
-            seq=values["seq"], last_hash=digest
-        )
-        if moved == 1:
-            AccessLogEntry.objects.create(**values, prev_hash=seen[1], entry_hash=digest)
-            _head_seen = (int(values["seq"]), digest)
-            return int(values["seq"])
+    seq = _append_optimistic(record)
+    if seq is not None:
+        return seq
     seq, digest = _append_locked(record)
     _head_seen = (seq, digest)
     return seq
@@ -195,6 +283,11 @@ def log_append(values: Mapping[str, Any]) -> int:
     record = _normalise(values)
     if not _inside_caller_transaction():
         log_settle()
+        if transaction.get_connection().vendor == "postgresql":
+            # One statement, atomic on its own: no BEGIN/COMMIT round trips.
+            seq = _append_optimistic(record)
+            if seq is not None:
+                return seq
         with transaction.atomic():
             return _append_orm(record)
     if transaction.get_connection().vendor == "postgresql":

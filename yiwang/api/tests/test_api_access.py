@@ -100,6 +100,7 @@ def test_operations_without_their_own_auth_get_the_default():
         "token_list",
         "token_create",
         "token_revoke",
+        "exchange_query_api",  # DEFAULT_AUTH's two ways, the token's user cached
     }
 
 

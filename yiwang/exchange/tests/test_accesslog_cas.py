@@ -1,5 +1,6 @@
 """The access log's compare-and-set append: two statements when this process wrote the head
-last, the locked append otherwise, and the chain exactly as before either way."""
+last (one on PostgreSQL: a data-modifying CTE), the locked append otherwise, and the chain
+exactly as before either way."""
 
 from __future__ import annotations
 
@@ -36,7 +37,13 @@ def test_the_second_append_is_an_update_and_an_insert() -> None:
     with CaptureQueriesContext(connection) as second:
         assert log_append(row(2)) == 2
     statements = [q["sql"].split()[0].upper() for q in second.captured_queries]
-    assert [s for s in statements if s in {"SELECT", "UPDATE", "INSERT"}] == ["UPDATE", "INSERT"]
+    if connection.vendor == "postgresql":
+        assert statements == ["WITH"]
+        assert "UPDATE exchange_accessloghead" in second.captured_queries[0]["sql"]
+        assert "INSERT INTO exchange_accesslogentry" in second.captured_queries[0]["sql"]
+    else:
+        wanted = {"SELECT", "UPDATE", "INSERT"}
+        assert [s for s in statements if s in wanted] == ["UPDATE", "INSERT"]
     assert log_verify().ok
     assert log_verify().rows == 2
 
@@ -58,3 +65,45 @@ def test_a_head_moved_elsewhere_takes_the_locked_append_and_keeps_the_chain() ->
     ]
     head = AccessLogHead.objects.get(id=1)
     assert (head.seq, head.last_hash) == (4, AccessLogEntry.objects.get(seq=4).entry_hash)
+
+
+def test_a_stale_head_writes_no_row_through_the_compare_and_set() -> None:
+    log_append(row(1))
+    # The compare-and-set on a head that moved must insert nothing (the CTE's INSERT reads
+    # the UPDATE's RETURNING, which is empty): the locked append then writes the one row.
+    seq, head = accesslog._append_cas(accesslog._normalise(row(9)), (0, "0" * 64))
+    assert seq is None
+    assert AccessLogEntry.objects.count() == 1
+    entry = AccessLogEntry.objects.get(seq=1)
+    # PostgreSQL answers with the head it saw, for the next try; SQLite takes the lock instead
+    assert head == ((1, entry.entry_hash) if connection.vendor == "postgresql" else None)
+    assert entry.fields == ["name"]
+    assert entry.consumer_label == "测试自然资源局"
+    assert entry.created_at is not None
+    assert accesslog.row_hash(entry) == entry.entry_hash
+
+
+def test_on_postgresql_a_moved_head_is_retried_without_the_lock() -> None:
+    log_append(row(1))
+    log_append(row(2))
+    accesslog._head_seen = (1, AccessLogEntry.objects.get(seq=1).entry_hash)
+    with CaptureQueriesContext(connection) as third:
+        assert log_append(row(3)) == 3
+    statements = [q["sql"].split()[0].upper() for q in third.captured_queries]
+    if connection.vendor == "postgresql":
+        assert statements == ["WITH", "WITH"]  # the first try learns the head, the second appends
+    else:
+        assert "FOR UPDATE" not in " ".join(q["sql"] for q in third.captured_queries)
+        assert [s for s in statements if s in {"SELECT", "UPDATE", "INSERT"}] == [
+            "UPDATE",
+            "SELECT",
+            "INSERT",
+            "UPDATE",
+        ]
+    assert accesslog._head_seen == (3, AccessLogEntry.objects.get(seq=3).entry_hash)
+    assert log_verify().ok
+    assert log_verify().rows == 3
+    # a row written by the retried statement is covered like any other: tampering shows
+    AccessLogEntry.objects.filter(seq=3).update(purpose="改过的用途")
+    report = log_verify()
+    assert (report.ok, report.bad_seq) == (False, 3)
