@@ -590,3 +590,54 @@ class Open311Key(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+# --- figures rollup (yiwang.hotline.stats) ---------------------------------------------------
+# Written only by yiwang.hotline.stats; months are marked stale by database triggers on
+# hotline_workorder (migration 0002), so no service has to remember to invalidate them.
+
+
+class StatsMonth(models.Model):
+    """A Shanghai month whose rollup rows are built (a month without orders has no rows)."""
+
+    month = models.DateField(unique=True)  # its first day
+    built_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+
+class StatsStale(models.Model):
+    """A change to an order registered in ``month`` since its rollup was built: appended by
+    the triggers (never updated, so concurrent writers never wait on one another)."""
+
+    month = models.DateField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+
+class StatsRollup(models.Model):
+    """The counts of the orders registered in one month, per lead unit and leaf category,
+    that do not depend on the time of asking (the overdue counts are always live)."""
+
+    month = models.DateField()
+    unit_id = models.IntegerField(null=True)
+    category_id = models.IntegerField(null=True)
+    orders = models.IntegerField(default=0)
+    merged = models.IntegerField(default=0)
+    transferred = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    signed = models.IntegerField(default=0)
+    signed_on_time = models.IntegerField(default=0)
+    replied = models.IntegerField(default=0)
+    replied_on_time = models.IntegerField(default=0)
+    visited = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+    handling_ms = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["month"])]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.unit_id}/{self.category_id}"
