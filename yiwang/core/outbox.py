@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection, transaction
@@ -93,27 +93,42 @@ def outbox_enqueue(
     *, topic: str, payload: dict[str, Any], available_at: dt.datetime | None = None
 ) -> OutboxMessage:
     """Record a side effect in the caller's transaction; it is delivered after commit."""
+    return outbox_enqueue_many(topic=topic, payloads=[payload], available_at=available_at)[0]
+
+
+def outbox_enqueue_many(
+    *, topic: str, payloads: Sequence[dict[str, Any]], available_at: dt.datetime | None = None
+) -> list[OutboxMessage]:
+    """``outbox_enqueue`` for each of ``payloads``, in one INSERT."""
     if not connection.in_atomic_block:
         raise OutboxOutsideTransaction(
             "outbox_enqueue must run inside the transaction of the change that causes it"
         )
     if not topic or len(topic) > 100:
         raise ValueError(f"outbox topic must be 1 to 100 characters, got {topic!r}")
-    if not isinstance(payload, dict):
-        raise ValueError(f"outbox payload must be a dict, got {type(payload).__name__}")
+    for payload in payloads:
+        if not isinstance(payload, dict):
+            raise ValueError(f"outbox payload must be a dict, got {type(payload).__name__}")
     if available_at is not None and timezone.is_naive(available_at):
         raise ValueError("outbox available_at must be an aware datetime")
-    message = OutboxMessage.objects.create(
-        topic=topic,
-        payload=json_safe(payload),
-        available_at=available_at or timezone.now(),
-    )
+    if not payloads:
+        return []
+    messages = [
+        OutboxMessage(
+            topic=topic, payload=json_safe(payload), available_at=available_at or timezone.now()
+        )
+        for payload in payloads
+    ]
+    if len(messages) == 1:
+        messages[0].save(force_insert=True)
+    else:
+        OutboxMessage.objects.bulk_create(messages)
     # One kick per transaction is enough: the task delivers everything that is due.
     if not any(pending[1] is _kick_delivery for pending in connection.run_on_commit):
         # robust: a broker outage must not turn a committed change into an error page; the
         # periodic sweep delivers the message later.
         transaction.on_commit(_kick_delivery, robust=True)
-    return message
+    return messages
 
 
 def _claim_next(now: dt.datetime) -> OutboxMessage | None:

@@ -121,6 +121,7 @@ def classifier_predict(text: str) -> Suggestion | None:
     category = (
         Category.objects.filter(active=True)
         .filter(Q(code=label) | Q(name=label))
+        .select_related("parent__parent")  # the whole chain (3 levels): dispatch walks it
         .order_by("-level")
         .first()
     )

@@ -67,7 +67,7 @@ from yiwang.hotline.selectors import (
     is_dispatcher,
     unit_ids,
 )
-from yiwang.notifications.services import notify, notify_phone
+from yiwang.notifications.services import notify, notify_many, notify_phone
 
 SYSTEM = "system:hotline"
 Status = WorkOrder.Status
@@ -143,7 +143,10 @@ def _category_of(value: Category | str | None, problems: _Problems) -> Category 
         return None
     if isinstance(value, Category):
         return value
-    category = Category.objects.filter(code=value, active=True).first()
+    # with its whole chain (3 levels): the catalogue and the time limits walk it
+    category = (
+        Category.objects.filter(code=value, active=True).select_related("parent__parent").first()
+    )
     if category is None:
         problems.add("category", errors.CATEGORY_UNKNOWN, _("诉求分类不存在或已停用。"))
     return category
@@ -308,8 +311,9 @@ def work_order_register(
                 idempotency_key=key if citizen is not None else "",
                 registered_at=now,
             )
+            # The number is written with the dispatch's update below, or on its own at the end:
+            # one UPDATE of the new row either way.
             order.number = f"GD{now.astimezone(SHANGHAI):%Y%m%d}{order.pk:08d}"
-            order.save(update_fields=["number"])
             for photo, mime in checked_photos:
                 attachment = Attachment(
                     order=order, name=photo.name[:200], content_type=mime, size=len(photo.content)
@@ -319,20 +323,30 @@ def work_order_register(
                 )
                 stored.append(str(attachment.file.name))
                 attachment.save()
-            _event(order, "registered", actor, note=str(WorkOrder.Channel(channel).label))
+            events = [
+                _event_row(order, "registered", actor, note=str(WorkOrder.Channel(channel).label))
+            ]
             if emergency:
-                _event(
-                    order, "emergency_flagged", actor, note=f"{emergency.label} {emergency.number}"
+                events.append(
+                    _event_row(
+                        order,
+                        "emergency_flagged",
+                        actor,
+                        note=f"{emergency.label} {emergency.number}",
+                    )
                 )
             if suggestion:
-                _event(
-                    order,
-                    "classified",
-                    SYSTEM,
-                    note=f"{suggestion.category} {suggestion.confidence:.2f}"
-                    if suggestion.category
-                    else f"? {suggestion.label}",
+                events.append(
+                    _event_row(
+                        order,
+                        "classified",
+                        SYSTEM,
+                        note=f"{suggestion.category} {suggestion.confidence:.2f}"
+                        if suggestion.category
+                        else f"? {suggestion.label}",
+                    )
                 )
+            Event.objects.bulk_create(events)
             audit_record(
                 actor=actor,
                 action="hotline.register",
@@ -368,11 +382,14 @@ def work_order_register(
                         lead=rule.lead_unit,
                         assisting=list(rule.assisting_units.all()),
                         now=now,
+                        fresh=True,
                     )
                     dispatched = True
             elif (department := mailbox_department(mailbox)) is not None and auto_dispatch:
-                _dispatch(order, actor=SYSTEM, lead=department, assisting=[], now=now)
+                _dispatch(order, actor=SYSTEM, lead=department, assisting=[], now=now, fresh=True)
                 dispatched = True
+            if not dispatched:
+                order.save(update_fields=["number"])
     except IntegrityError:
         for name in stored:
             Attachment.file.field.storage.delete(name)
@@ -417,7 +434,13 @@ def _idempotent(existing: WorkOrder, digest: str) -> Intake:
 def _event(
     order: WorkOrder, kind: str, actor: Any, *, note: str = "", unit: Department | None = None
 ) -> None:
-    Event.objects.create(
+    _event_row(order, kind, actor, note=note, unit=unit).save(force_insert=True)
+
+
+def _event_row(
+    order: WorkOrder, kind: str, actor: Any, *, note: str = "", unit: Department | None = None
+) -> Event:
+    return Event(
         order=order,
         kind=kind,
         actor=actor if isinstance(actor, User) else None,
@@ -479,16 +502,15 @@ def _tell_unit(
     role: str = Role.HANDLING_UNIT,
 ) -> None:
     """In-app notice to the people holding ``role`` at ``unit`` (its handlers by default)."""
-    for person in department_people_with_roles(unit, [role]):
-        notify(
-            recipient=person,
-            event=event,
-            title=title,
-            body=gettext("工单 %(n)s：%(t)s") % {"n": order.number, "t": order.title},
-            link=f"/console/hotline/orders/{order.public_id}/",
-            channels=(),
-            actor=actor,
-        )
+    notify_many(
+        recipients=department_people_with_roles(unit, [role]),
+        event=event,
+        title=title,
+        body=gettext("工单 %(n)s：%(t)s") % {"n": order.number, "t": order.title},
+        link=f"/console/hotline/orders/{order.public_id}/",
+        channels=(),
+        actor=actor,
+    )
 
 
 def _tell_supervisors(order: WorkOrder, event: str, title: str, *, actor: Any) -> None:
@@ -522,28 +544,38 @@ def _dispatch(
     assisting: Sequence[Department],
     now: datetime,
     note: str = "",
+    fresh: bool = False,
 ) -> None:
-    """One dispatch round on a locked (or just created) order."""
+    """One dispatch round on a locked order, or on one ``fresh``ly created in this
+    transaction (then it has no assignments to cancel, and its number is still to write)."""
     assisting = _check_units(lead, assisting)
-    order.assignments.filter(status__in=["pending", "signed", "return_requested"]).update(
-        status=Assignment.Status.CANCELLED
-    )
-    round_number = order.dispatch_count + 1
-    Assignment.objects.create(
-        order=order,
-        round=round_number,
-        unit=lead,
-        role=Assignment.Role.LEAD,
-        dispatched_by=actor if isinstance(actor, User) else None,
-    )
-    for unit in assisting:
-        Assignment.objects.create(
-            order=order,
-            round=round_number,
-            unit=unit,
-            role=Assignment.Role.ASSIST,
-            dispatched_by=actor if isinstance(actor, User) else None,
+    if not fresh:
+        order.assignments.filter(status__in=["pending", "signed", "return_requested"]).update(
+            status=Assignment.Status.CANCELLED
         )
+    round_number = order.dispatch_count + 1
+    by = actor if isinstance(actor, User) else None
+    Assignment.objects.bulk_create(
+        [
+            Assignment(
+                order=order,
+                round=round_number,
+                unit=lead,
+                role=Assignment.Role.LEAD,
+                dispatched_by=by,
+            )
+        ]
+        + [
+            Assignment(
+                order=order,
+                round=round_number,
+                unit=unit,
+                role=Assignment.Role.ASSIST,
+                dispatched_by=by,
+            )
+            for unit in assisting
+        ]
+    )
     limits = clock.limits_for(order.category, order.urgency)
     deadlines = clock.deadlines_from(work_calendar_load(), now, limits)
     order.status = Status.DISPATCHED
@@ -571,6 +603,7 @@ def _dispatch(
             "warn_due",
             "warned_at",
             "updated_at",
+            *(["number"] if fresh else []),
         ]
     )
     names = "、".join(u.short_name or u.name for u in assisting)
