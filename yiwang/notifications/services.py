@@ -38,6 +38,7 @@ from yiwang.accounts.selectors import delegation_list
 from yiwang.core.audit import audit_append, audit_entry, audit_record
 from yiwang.core.errors import NotFound, PermissionDenied, ValidationError
 from yiwang.core.masking import mask_email, mask_name, mask_phone
+from yiwang.core.models import AuditEntry
 from yiwang.core.outbox import outbox_enqueue, outbox_enqueue_many
 from yiwang.notifications import errors
 from yiwang.notifications.models import Notification, OutboundMessage
@@ -158,6 +159,65 @@ def _require_transaction(name: str) -> None:
         )
 
 
+def _outbound_messages(
+    notification: Notification,
+    recipient: User,
+    channels: list[str],
+    *,
+    event: str,
+    title: str,
+    body: str,
+    link: str,
+) -> tuple[list[OutboundMessage], list[dict[str, str]]]:
+    """The unsaved messages of ``notification`` by each channel the recipient has an address
+    for, and what the audit row says of them (channel and masked address)."""
+    messages: list[OutboundMessage] = []
+    told: list[dict[str, str]] = []
+    for channel in channels:
+        address, masked = _address(recipient, channel)
+        if not address:
+            continue
+        messages.append(
+            OutboundMessage(
+                notification=notification,
+                channel=channel,
+                recipient=recipient,
+                address=address,
+                address_masked=masked,
+                subject=title,
+                body=_outbound_text(channel=channel, title=title, body=body, link=link),
+                event=event,
+                provider=provider_configured(channel),
+            )
+        )
+        told.append({"channel": channel, "address": masked})
+    return messages, told
+
+
+def _notify_audit_entry(
+    notification: Notification,
+    recipient: User,
+    told: list[dict[str, str]],
+    *,
+    actor: Any,
+    principal: User | None,
+) -> AuditEntry:
+    return audit_entry(
+        actor=SYSTEM_ACTOR if actor is None else actor,
+        action="notifications.notify",
+        obj=notification,
+        on_behalf_of=principal,
+        after={
+            "recipient_id": recipient.pk,
+            "recipient": mask_name(recipient.real_name),
+            "event": notification.event,
+            "title": notification.title,
+            "link": notification.link,
+            "outbound": told,
+        },
+    )
+
+
 def notify(
     *,
     recipient: User,
@@ -190,38 +250,15 @@ def notify(
             body=body,
             link=link,
         )
-        queued: list[dict[str, str]] = []
-        for channel in wanted:
-            address, masked = _address(recipient, channel)
-            if not address:
-                continue
-            outbound = OutboundMessage.objects.create(
-                notification=notification,
-                channel=channel,
-                recipient=recipient,
-                address=address,
-                address_masked=masked,
-                subject=title,
-                body=_outbound_text(channel=channel, title=title, body=body, link=link),
-                event=event,
-                provider=provider_configured(channel),
-            )
+        outbound, queued = _outbound_messages(
+            notification, recipient, wanted, event=event, title=title, body=body, link=link
+        )
+        for message in outbound:
+            message.save(force_insert=True)
             # Only the row id travels in the outbox payload: no address, no text.
-            outbox_enqueue(topic=OUTBOUND_TOPIC, payload={"outbound_id": outbound.pk})
-            queued.append({"channel": channel, "address": masked})
-        audit_record(
-            actor=SYSTEM_ACTOR if actor is None else actor,
-            action="notifications.notify",
-            obj=notification,
-            on_behalf_of=principal,
-            after={
-                "recipient_id": recipient.pk,
-                "recipient": mask_name(recipient.real_name),
-                "event": event,
-                "title": title,
-                "link": link,
-                "outbound": queued,
-            },
+            outbox_enqueue(topic=OUTBOUND_TOPIC, payload={"outbound_id": message.pk})
+        audit_append(
+            [_notify_audit_entry(notification, recipient, queued, actor=actor, principal=principal)]
         )
     return notification
 
@@ -257,26 +294,11 @@ def notify_many(
         outbound: list[OutboundMessage] = []
         queued: list[list[dict[str, str]]] = []
         for notification, recipient in zip(notifications, recipients, strict=True):
-            mine: list[dict[str, str]] = []
-            for channel in wanted:
-                address, masked = _address(recipient, channel)
-                if not address:
-                    continue
-                outbound.append(
-                    OutboundMessage(
-                        notification=notification,
-                        channel=channel,
-                        recipient=recipient,
-                        address=address,
-                        address_masked=masked,
-                        subject=title,
-                        body=_outbound_text(channel=channel, title=title, body=body, link=link),
-                        event=event,
-                        provider=provider_configured(channel),
-                    )
-                )
-                mine.append({"channel": channel, "address": masked})
-            queued.append(mine)
+            mine, told = _outbound_messages(
+                notification, recipient, wanted, event=event, title=title, body=body, link=link
+            )
+            outbound += mine
+            queued.append(told)
         if outbound:
             OutboundMessage.objects.bulk_create(outbound)
             # Only the row ids travel in the outbox payloads: no address, no text.
@@ -285,19 +307,7 @@ def notify_many(
             )
         audit_append(
             [
-                audit_entry(
-                    actor=SYSTEM_ACTOR if actor is None else actor,
-                    action="notifications.notify",
-                    obj=notification,
-                    after={
-                        "recipient_id": recipient.pk,
-                        "recipient": mask_name(recipient.real_name),
-                        "event": event,
-                        "title": title,
-                        "link": link,
-                        "outbound": told,
-                    },
-                )
+                _notify_audit_entry(notification, recipient, told, actor=actor, principal=None)
                 for notification, recipient, told in zip(
                     notifications, recipients, queued, strict=True
                 )
