@@ -197,7 +197,10 @@ def gateway_token_user(raw: str) -> User | None:
         return None
     if time.monotonic() - _touched.get(digest, -interval) >= interval:
         _touched[digest] = time.monotonic()
-        ApiToken.objects.filter(token_hash=digest).update(last_used_at=now)
+        # Conditional, as api_token_authenticate's stamp: many processes write once a minute.
+        ApiToken.objects.filter(
+            token_hash=digest, last_used_at__lt=now - TOKEN_TOUCH_INTERVAL
+        ).update(last_used_at=now)
     # consumer_for_query reads these in the same request without another cache read
     request_memo(("exchange.query_departments", user.pk), lambda: ids)
     if only is not None:
