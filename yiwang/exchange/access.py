@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -198,9 +199,8 @@ def gateway_token_user(raw: str) -> User | None:
     if time.monotonic() - _touched.get(digest, -interval) >= interval:
         _touched[digest] = time.monotonic()
         # Conditional, as api_token_authenticate's stamp: many processes write once a minute.
-        ApiToken.objects.filter(
-            token_hash=digest, last_used_at__lt=now - TOKEN_TOUCH_INTERVAL
-        ).update(last_used_at=now)
+        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOKEN_TOUCH_INTERVAL)
+        ApiToken.objects.filter(stale, token_hash=digest).update(last_used_at=now)
     # consumer_for_query reads these in the same request without another cache read
     request_memo(("exchange.query_departments", user.pk), lambda: ids)
     if only is not None:
