@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import translation
 
 
@@ -17,3 +18,12 @@ def _default_language() -> Iterator[None]:
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _no_outbox_kick_pending() -> None:
+    """No delivery run is asked for when a test starts: a kick whose run never started (a test
+    that stopped its job runner first) must not hold back the next test's kicks."""
+    from yiwang.core.outbox import KICK_KEY
+
+    cache.delete(KICK_KEY)

@@ -6,6 +6,16 @@ with it; if it commits, ``transaction.on_commit`` asks the job system to run
 ``yiwang.core.tasks.outbox_deliver`` at once, and the periodic sweep (every 10 s in
 ``CELERY_BEAT_SCHEDULE``) picks up anything that kick missed (a broker outage, a crash).
 
+One run delivers every due message, so a kick is sent only when no run is already asked for
+and not yet started: the kick marks the cache (``KICK_KEY``, an atomic add, shared by every
+process in the city through Redis) and a run clears the mark before it reads the queue. A
+message committed while a run is waiting is delivered by that run; one committed after a run
+began reading sends a kick of its own. Under load this sends one task per run instead of one
+per transaction (a broker publish costs about as much as the rest of a small request). The
+mark expires after ``KICK_TTL`` seconds, so a run that was asked for and lost (a worker killed
+before it started) delays later kicks no longer than that; the sweep delivers meanwhile. A
+run that stops at its ``limit`` with messages still due kicks the next one.
+
 Handlers are registered per topic with ``@outbox_handler("topic")`` in an app's ``tasks``
 module (which both Celery and ``outbox_deliver`` import). Delivery is at least once: a handler
 receives the ``OutboxMessage`` and should use ``message.id`` as its idempotency key.
@@ -30,6 +40,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
@@ -40,6 +51,8 @@ from yiwang.core.models import OutboxMessage
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+KICK_KEY = "core:outbox:kick"
+KICK_TTL = 10  # seconds: the sweep's period
 OutboxHandler = Callable[[OutboxMessage], None]
 OutboxFailureHook = Callable[[OutboxMessage], None]
 
@@ -83,10 +96,17 @@ def _discover_handlers() -> None:
 
 
 def _kick_delivery() -> None:
+    """Ask for a delivery run unless one is asked for and has not started yet."""
     # Imported here: yiwang.core.tasks imports this module.
     from yiwang.core.tasks import outbox_deliver as outbox_deliver_task
 
-    outbox_deliver_task.delay()
+    if not cache.add(KICK_KEY, 1, KICK_TTL):
+        return
+    try:
+        outbox_deliver_task.delay()
+    except BaseException:
+        cache.delete(KICK_KEY)  # nothing was asked for: the next commit must try again
+        raise
 
 
 def outbox_enqueue(
@@ -193,7 +213,10 @@ def _run_failure_hook(message: OutboxMessage) -> None:
 
 def outbox_deliver(*, limit: int = 100) -> int:
     """Deliver up to ``limit`` due messages, each in its own transaction. Returns how many were
-    sent; failures are recorded on the message and retried later."""
+    sent; failures are recorded on the message and retried later. With more than ``limit``
+    due it kicks another run for the rest."""
+    # From here on this run reads the queue: a message committed later needs a kick of its own.
+    cache.delete(KICK_KEY)
     due = OutboxMessage.objects.filter(
         status=OutboxMessage.Status.PENDING, available_at__lte=timezone.now()
     )
@@ -205,8 +228,10 @@ def outbox_deliver(*, limit: int = 100) -> int:
         with transaction.atomic():
             message = _claim_next(now)
             if message is None:
-                break
+                return sent
             sent += _deliver_one(message, now)
+    if due.exists():
+        _kick_delivery()
     return sent
 
 

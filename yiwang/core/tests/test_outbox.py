@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 
 import pytest
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -136,12 +137,53 @@ def test_deliver_sends_due_messages_and_marks_them_sent():
     assert (later.status, later.attempts, later.sent_at) == ("pending", 0, None)
 
 
-def test_deliver_respects_the_limit():
+def test_a_run_stops_at_its_limit_and_kicks_another_for_the_rest():
     for n in range(3):
         _enqueue("test.ok", {"n": n})
 
+    # when: the run stops after two; the run it kicks (inline here) delivers the third
     assert outbox_deliver(limit=2) == 2
-    assert OutboxMessage.objects.filter(status="pending").count() == 1
+
+    assert delivered == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert not OutboxMessage.objects.filter(status="pending").exists()
+    assert cache.get(outbox.KICK_KEY) is None
+
+
+def test_no_run_is_asked_for_while_one_is_waiting(django_capture_on_commit_callbacks):
+    # given: a run was asked for and has not started
+    assert cache.add(outbox.KICK_KEY, 1, outbox.KICK_TTL)
+
+    # when: a transaction commits a message
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        outbox_enqueue(topic="test.ok", payload={"n": 1})
+
+    # then: no second run; the waiting one delivers it and clears the mark
+    assert delivered == []
+    assert outbox_deliver() == 1
+    assert delivered == [{"n": 1}]
+    assert cache.get(outbox.KICK_KEY) is None
+
+    # and the next kick asks for (and here runs) a run of its own
+    _enqueue("test.ok", {"n": 2})
+    outbox._kick_delivery()
+    assert delivered == [{"n": 1}, {"n": 2}]
+
+
+def test_a_kick_the_broker_refuses_leaves_no_mark(monkeypatch, django_capture_on_commit_callbacks):
+    from yiwang.core import tasks
+
+    def broker_down() -> None:
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.outbox_deliver, "delay", broker_down)
+
+    # when: the commit's kick fails (robust: the change itself stands)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        outbox_enqueue(topic="test.ok", payload={"n": 1})
+
+    # then: the message waits for the sweep, and the next commit tries to kick again
+    assert OutboxMessage.objects.get().status == "pending"
+    assert cache.get(outbox.KICK_KEY) is None
 
 
 def test_a_failing_handler_backs_off_and_rolls_back_its_writes():
