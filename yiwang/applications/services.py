@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -58,6 +59,7 @@ from yiwang.catalog.process import rules_evaluate
 from yiwang.core.audit import audit_record
 from yiwang.core.calendar import SHANGHAI, work_calendar_load
 from yiwang.core.calendar import Pause as ClockPause
+from yiwang.core.db.known import rows_known
 from yiwang.core.errors import Conflict, PermissionDenied, ValidationError
 from yiwang.core.masking import mask_phone
 from yiwang.core.memo import memo_invalidated_by, request_memo
@@ -815,38 +817,62 @@ def _create(
     division = str(getattr(settings, "YIWANG_CITY_DIVISION_CODE", "341500"))
     application.number = f"{division}{now.astimezone(SHANGHAI):%Y%m%d}{application.pk:010d}"
     application.save(update_fields=["number"])
+    rows: list[ApplicationMaterial] = []
     for (given, material, mime), name in zip(checked.uploads, stored, strict=True):
         content = given.content or b""
-        ApplicationMaterial.objects.create(
-            application=application,
-            material=material,
-            name=material.name,
-            source=ApplicationMaterial.Source.UPLOAD,
-            file=name,
-            original_name=PurePosixPath(given.filename or "upload").name[:200],
-            content_type=mime,
-            size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
+        rows.append(
+            ApplicationMaterial(
+                application=application,
+                material=material,
+                name=material.name,
+                source=ApplicationMaterial.Source.UPLOAD,
+                file=name,
+                original_name=PurePosixPath(given.filename or "upload").name[:200],
+                content_type=mime,
+                size=len(content),
+                sha256=hashlib.sha256(content).hexdigest(),
+            )
         )
     for material, found in checked.fetched:
         # A provider binds what it found to the case now that the number exists (e.g. the
         # exchange's case-bound gateway call); its error rolls the submission back.
         reference = found.bind(application) if found.bind is not None else found.reference
-        ApplicationMaterial.objects.create(
-            application=application,
-            material=material,
-            name=material.name,
-            source=ApplicationMaterial.Source.GOVERNMENT,
-            reference=reference[:200],
+        rows.append(
+            ApplicationMaterial(
+                application=application,
+                material=material,
+                name=material.name,
+                source=ApplicationMaterial.Source.GOVERNMENT,
+                reference=reference[:200],
+            )
         )
-    for material in checked.promised:
-        ApplicationMaterial.objects.create(
+    rows.extend(
+        ApplicationMaterial(
             application=application,
             material=material,
             name=material.name,
             source=ApplicationMaterial.Source.PROMISED,
         )
-    _event(application, "submitted", gettext("申请已提交，等待受理。"), actor=actor)
+        for material in checked.promised
+    )
+    ApplicationMaterial.objects.bulk_create(rows)  # one INSERT; ids come back, in this order
+    for row in rows:
+        # bulk_create sends no signals; other apps' hooks (certificates records the use of
+        # an e-certificate) hear of each row as of any row saved.
+        post_save.send(
+            ApplicationMaterial,
+            instance=row,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=row._state.db,
+        )
+    event = _event(application, "submitted", gettext("申请已提交，等待受理。"), actor=actor)
+    # The new case's rows, handed on: the caller's detail page or answer reads none back.
+    rows_known(application, "materials", rows)
+    rows_known(application, "events", [event])
+    rows_known(application, "tasks", [])
+    rows_known(application, "pauses", [])
     audit_record(
         actor=actor,
         action="applications.submit",
@@ -941,6 +967,7 @@ def application_accept(
     else:
         workflow = workflow_for_version(locked.version)
     auto = _rules_auto_approve(locked)
+    rows_known(locked, "tasks", [])  # the process starts now: no task exists before it
     _advance(locked, workflow, actor=actor, auto=auto)
     locked.save()
     audit_record(
@@ -1021,6 +1048,9 @@ def _advance(
     other ready task gets its Task row (once); with ``auto`` (秒批) approval tasks are done by
     the rules. Sets the application's status from where the process stands."""
     now = timezone.now()
+    # The case's tasks, read once (the caller holds the case's lock; at acceptance it knows
+    # there are none). A ready task stays ready until it runs: its row is made the first time.
+    tasks: dict[uuid.UUID, Task] = {t.spiff_task_id: t for t in application.tasks.all()}
     while True:
         workflow.do_engine_steps()
         progressed = False
@@ -1029,19 +1059,18 @@ def _advance(
                 spiff_task.run()
                 progressed = True
                 continue
-            task, created = Task.objects.get_or_create(
-                application=application,
-                spiff_task_id=ready.spiff_id,
-                defaults={
-                    "bpmn_id": ready.bpmn_id,
-                    "name": ready.name[:200],
-                    "department": _department_for(application, ready.department_code),
-                    "role": ready.role,
-                    "time_limit_days": ready.time_limit,
-                    "due_date": _task_due(application, ready, now),
-                },
-            )
-            if created:
+            task = tasks.get(ready.spiff_id)
+            if task is None:
+                task = tasks[ready.spiff_id] = Task.objects.create(
+                    application=application,
+                    spiff_task_id=ready.spiff_id,
+                    bpmn_id=ready.bpmn_id,
+                    name=ready.name[:200],
+                    department=_department_for(application, ready.department_code),
+                    role=ready.role,
+                    time_limit_days=ready.time_limit,
+                    due_date=_task_due(application, ready, now),
+                )
                 _event(
                     application,
                     "task_opened",
@@ -1068,6 +1097,8 @@ def _advance(
                 )
         if not progressed:
             break
+    in_order = sorted(tasks.values(), key=lambda t: (t.created_at, t.pk))
+    rows_known(application, "tasks", in_order)
     application.workflow_state = workflow_dump(workflow)
     if workflow.completed:
         application.status = Application.Status.APPROVED

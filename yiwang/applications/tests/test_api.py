@@ -380,3 +380,50 @@ def test_progress_budget_and_lock_on_redis_in_one_round_trip(version, citizen, s
         assert progress_admission(address="10.7.2.3", number="341500") == (True, False)
     finally:
         caches["default"].clear()
+
+
+def _tables_read(queries) -> set[str]:
+    return {
+        table
+        for q in queries
+        if q["sql"].startswith("SELECT")
+        for table in ("applications_applicationmaterial", "applications_event", "applications_task")
+        if f'FROM "{table}"' in q["sql"]
+    }
+
+
+def test_the_answers_to_submit_and_accept_read_back_none_of_the_rows_just_written(
+    version, citizen, clerk
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client, window = signed_in(citizen), signed_in(clerk)
+
+    # (the captured queries are read at once: the next request clears the connection's log)
+    with CaptureQueriesContext(connection) as queries:
+        submitted = post(client, "/api/v1/applications", body(version))
+    submit_read = _tables_read(queries.captured_queries)
+    number = submitted.json()["id"]
+    submitted_later = client.get(f"/api/v1/applications/{number}").json()
+    with CaptureQueriesContext(connection) as queries:
+        accepted = post(window, f"/api/v1/staff/applications/{number}/accept", {})
+    accept_read = _tables_read(queries.captured_queries)
+
+    # the answers are what a later read shows (the detail of the applicant and of the staff)
+    assert submitted.status_code == 201, submitted.content
+    assert [m["name"] for m in submitted.json()["materials"]] == ["申请书"]
+    assert [e["kind"] for e in submitted.json()["events"]] == ["submitted"]
+    assert submitted.json()["tasks"] == []
+    assert {**submitted.json(), "light": None} == {**submitted_later, "light": None}
+    assert accepted.status_code == 200, accepted.content
+    accepted_later = window.get(f"/api/v1/staff/applications/{number}").json()
+    assert sorted(t["name"] for t in accepted.json()["tasks"]) == ["住建审查", "税务审查"]
+    assert accepted.json()["tasks"] == accepted_later["tasks"]
+    assert accepted.json()["events"] == accepted_later["events"]
+    # and neither read back the rows its own request had just written
+    assert submit_read == set()
+    assert accept_read == {
+        "applications_applicationmaterial",  # written by the submission, not by the acceptance
+        "applications_event",  # the submission's event is listed too
+    }
