@@ -54,15 +54,15 @@ from yiwang.applications.workflow import (
     workflow_load,
 )
 from yiwang.catalog.bundles import bundle_form, bundle_materials, bundle_member_versions
-from yiwang.catalog.models import Bundle, ItemVersion, Material, ServiceItem, Situation
+from yiwang.catalog.models import Bundle, ItemVersion, Material, ServiceItem
 from yiwang.catalog.process import rules_evaluate
+from yiwang.catalog.selectors import version_parts
 from yiwang.core.audit import audit_record
 from yiwang.core.calendar import SHANGHAI, work_calendar_load
 from yiwang.core.calendar import Pause as ClockPause
 from yiwang.core.db.known import rows_known
 from yiwang.core.errors import Conflict, PermissionDenied, ValidationError
 from yiwang.core.masking import mask_phone
-from yiwang.core.memo import memo_invalidated_by, request_memo
 from yiwang.evaluation.services import rating_invite
 from yiwang.notifications.services import notify
 
@@ -267,8 +267,8 @@ def _recompute_due(application: Application) -> None:
 # --- requirements and validation ---------------------------------------------------------------
 
 
-def _situation_codes(version: ItemVersion) -> set[str]:
-    return set(version.situations.values_list("code", flat=True))
+def _situation_codes(version: ItemVersion) -> frozenset[str]:
+    return version_parts(version).situation_codes
 
 
 def requirements_for(
@@ -315,16 +315,10 @@ def _allowed_material_ids(
     return {m.pk: m for m in _version_materials(version)}
 
 
-def _version_materials(version: ItemVersion) -> list[Material]:
-    """The version's materials with their situations, read once per request (the checks of a
-    submission ask for them twice)."""
-    return request_memo(
-        ("applications.version_materials", version.pk),
-        lambda: list(version.materials.prefetch_related("situations")),
-    )
-
-
-memo_invalidated_by(Material, Situation)
+def _version_materials(version: ItemVersion) -> tuple[Material, ...]:
+    """The version's materials with their situations (kept per process for a published
+    version: yiwang.catalog.selectors.version_parts)."""
+    return version_parts(version).materials
 
 
 def _sniff(content: bytes) -> str:

@@ -3,11 +3,25 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
 from django.db.models import Prefetch, QuerySet
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.catalog import errors
-from yiwang.catalog.models import Bundle, ItemVersion, Material, ProcessStep, ServiceItem
+from yiwang.catalog.models import (
+    Bundle,
+    ItemVersion,
+    Material,
+    ProcessStep,
+    ServiceItem,
+    Situation,
+)
 from yiwang.core.errors import NotFound
 
 # --- versions and publication --------------------------------------------------------------
@@ -44,6 +58,75 @@ def published_versions() -> QuerySet[ItemVersion]:
     return ItemVersion.objects.filter(status=ItemVersion.Status.PUBLISHED).select_related(
         "item", "item_type"
     )
+
+
+# --- a version's materials and situations, kept per process ---------------------------------
+
+
+@dataclass(frozen=True)
+class VersionParts:
+    """What every submission of a version is checked against."""
+
+    materials: tuple[Material, ...]  # in their order, each with its situations prefetched
+    situation_codes: frozenset[str]
+
+
+# A published or retired version never changes: the catalogue's services refuse to edit it
+# (catalog.version_immutable) and an importer writes drafts only. So its parts are read once
+# per process and kept, the most recently used first. They are kept by the version's public_id,
+# not its id: a new row has a new one, where a database may give a deleted row's id again.
+_FROZEN = frozenset({ItemVersion.Status.PUBLISHED, ItemVersion.Status.RETIRED})
+PARTS_KEPT = 512
+_parts: OrderedDict[UUID, VersionParts] = OrderedDict()
+_parts_lock = threading.Lock()
+
+
+def version_parts(version: ItemVersion) -> VersionParts:
+    """The materials and situation codes of ``version``: three queries for a draft, none for
+    a published or retired version read before in this process. The material objects are
+    shared between requests: read them, never change them."""
+    if version.status not in _FROZEN:
+        return _parts_read(version)
+    with _parts_lock:
+        found = _parts.get(version.public_id)
+        if found is not None:
+            _parts.move_to_end(version.public_id)
+            return found
+    found = _parts_read(version)
+    with _parts_lock:
+        _parts[version.public_id] = found
+        while len(_parts) > PARTS_KEPT:
+            _parts.popitem(last=False)
+    return found
+
+
+def _parts_read(version: ItemVersion) -> VersionParts:
+    return VersionParts(
+        materials=tuple(version.materials.prefetch_related("situations")),
+        situation_codes=frozenset(version.situations.values_list("code", flat=True)),
+    )
+
+
+def version_parts_forget(*_args: Any, **_kwargs: Any) -> None:
+    """Forget every kept version's parts. A material or situation saved or deleted through
+    the ORM in this process calls it (a test or a repair that goes round the services); the
+    services never change a published version's parts, in any process."""
+    with _parts_lock:
+        _parts.clear()
+
+
+for _model in (Material, Situation):
+    _uid = f"yiwang.catalog.version_parts:{_model._meta.label}"
+    post_save.connect(version_parts_forget, sender=_model, weak=False, dispatch_uid=_uid + ":save")
+    post_delete.connect(
+        version_parts_forget, sender=_model, weak=False, dispatch_uid=_uid + ":delete"
+    )
+m2m_changed.connect(
+    version_parts_forget,
+    sender=Material.situations.through,
+    weak=False,
+    dispatch_uid="yiwang.catalog.version_parts:situations",
+)
 
 
 # --- the public catalog (search API, guides) ------------------------------------------------
