@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import ForeignKey
 from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -214,12 +215,31 @@ def _transition_error(application: Application, wanted: str) -> Conflict:
     )
 
 
+_LOCK_RELATED = tuple(
+    relation
+    for relation in (
+        Application._meta.get_field(name)
+        for name in ("version", "bundle", "applicant", "principal", "department", "item")
+    )
+    if isinstance(relation, ForeignKey)
+)
+
+
 def _lock(application: Application) -> Application:
-    return (
+    """The application's row read again under its lock (it may have moved since the caller
+    read it), with its related rows. Those the caller has read already are taken from its
+    object, not read again: the lock is about the application's own state, and the version
+    (the widest row of all) never changes once published."""
+    known = [relation for relation in _LOCK_RELATED if relation.is_cached(application)]
+    locked = (
         Application.objects.select_for_update(of=("self",))
-        .select_related("version", "bundle", "applicant", "principal", "department", "item")
+        .select_related(*(relation.name for relation in _LOCK_RELATED if relation not in known))
         .get(pk=application.pk)
     )
+    for relation in known:
+        if getattr(locked, relation.attname) == getattr(application, relation.attname):
+            relation.set_cached_value(locked, relation.get_cached_value(application))
+    return locked
 
 
 def _require_role(actor: Actor, role: str, department_id: int, wanted: str) -> None:

@@ -427,3 +427,24 @@ def test_the_answers_to_submit_and_accept_read_back_none_of_the_rows_just_writte
         "applications_applicationmaterial",  # written by the submission, not by the acceptance
         "applications_event",  # the submission's event is listed too
     }
+
+
+def test_an_acceptance_reads_the_version_once_and_locks_the_application(version, citizen, clerk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    number = submit(version, citizen).public_id
+    window = signed_in(clerk)
+
+    with CaptureQueriesContext(connection) as queries:
+        accepted = post(window, f"/api/v1/staff/applications/{number}/accept", {})
+    statements = [q["sql"] for q in queries.captured_queries]
+
+    assert accepted.status_code == 200, accepted.content
+    # the access check reads the case with its version; the service's lock takes it from there
+    assert sum('"catalog_itemversion"' in sql for sql in statements) == 1
+    if connection.features.has_select_for_update:
+        locks = [
+            sql for sql in statements if "FOR UPDATE" in sql and "applications_application" in sql
+        ]
+        assert len(locks) == 1
