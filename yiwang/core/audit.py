@@ -13,6 +13,14 @@ How the chain is built
   When the head is still where this process last left it, the lock, the check and the move
   are one ``UPDATE ... WHERE seq = s AND last_hash = h`` (0 rows: the plain path).
   ``audit_append`` chains many rows with one move of the head and one INSERT.
+* Chained at commit. The head's lock is held until the transaction ends, and every writer of
+  the city waits for it. So the rows a transaction records are kept (yiwang.core.db.precommit)
+  and chained all at once just before its COMMIT: one move of the head per transaction, and
+  the lock is held for that move and the commit only, whatever the transaction does after
+  its first audit row. They still commit or roll back with the change: the move is inside
+  the transaction. Until then the returned rows have no ``seq`` or hash. Where there is no
+  such point (another database backend; only a test case's transaction) they are chained at
+  once, as before.
 * Hash. ``entry_hash = SM3(prev_hash_hex || canonical_json(fields))`` in lower-case hex, where
   ``fields`` are every stored column except ``id``, ``prev_hash`` and ``entry_hash``, the
   datetime as ISO 8601 in UTC, and canonical JSON is sorted keys, no spaces, UTF-8. The first
@@ -45,6 +53,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, models, transaction
 from django.utils import timezone
 
+from yiwang.core.db.precommit import precommit_add, precommit_register
 from yiwang.core.models import AuditEntry, AuditHead
 
 GENESIS_HASH = "0" * 64
@@ -239,16 +248,32 @@ def audit_entry(
 
 def audit_append(entries: Sequence[AuditEntry]) -> list[AuditEntry]:
     """Chain ``entries`` (from ``audit_entry``), in their order, after the current head and
-    store them: the head is locked and moved once and the rows go in one INSERT, whatever
-    their number, so a service that records many rows at once (a notice to every handler of
-    a unit) pays for the chain once. Must run inside the caller's transaction (it refuses
-    otherwise)."""
+    store them, just before the caller's transaction commits (see "Chained at commit"): the
+    head is locked and moved once and the rows go in one INSERT for the whole transaction,
+    whatever their number. Must run inside the caller's transaction (it refuses otherwise)."""
     _require_transaction()
     if not entries:
         return []
     for entry in entries:
-        if entry.pk is not None or entry.seq is not None:
+        if entry.pk is not None or entry.seq is not None or getattr(entry, _KEPT, False):
             raise ValueError("audit_append takes new entries from audit_entry, once each")
+    entries = list(entries)
+    if precommit_add(PRECOMMIT_KIND, entries):
+        for entry in entries:
+            setattr(entry, _KEPT, True)  # an entry handed over twice is refused at once
+        return entries
+    return _append_now(entries)
+
+
+PRECOMMIT_KIND = "core.audit"
+_KEPT = "_yiwang_audit_kept"
+
+
+def _append_kept(batches: list[list[AuditEntry]]) -> None:
+    _append_now([entry for batch in batches for entry in batch])
+
+
+def _append_now(entries: list[AuditEntry]) -> list[AuditEntry]:
     alias = transaction.get_connection().alias
     hint = _head_hints.get(alias)
     moved = 0
@@ -280,6 +305,9 @@ def audit_append(entries: Sequence[AuditEntry]) -> list[AuditEntry]:
 # transaction that rolled back, or be overtaken by another process); audit_append checks it
 # in the database before it relies on it.
 _head_hints: dict[str, tuple[int, str]] = {}
+
+
+precommit_register(PRECOMMIT_KIND, _append_kept)
 
 
 def _chain(entries: Sequence[AuditEntry], seq: int, last_hash: str) -> tuple[int, str]:

@@ -27,6 +27,15 @@ def _record_then_fail(action: str) -> None:
         raise RuntimeError("the change failed")
 
 
+def _statements(queries: CaptureQueriesContext) -> list[str]:
+    """The statements of a block, without the test case's savepoint around it."""
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+    ]
+
+
 def _seqs() -> list[int]:
     return list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True))
 
@@ -34,10 +43,11 @@ def _seqs() -> list[int]:
 def test_audit_append_chains_many_rows_in_one_insert_and_one_move_of_the_head() -> None:
     with transaction.atomic():
         audit_record(actor="system:test", action="demo.first")  # the head exists and is known
-    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
         written = audit_append(_entries(3))
+        assert [e.seq for e in written] == [None, None, None]  # chained at commit
 
-    assert len(queries) == 2  # the head checked and moved; the three rows
+    assert len(_statements(queries)) == 2  # the head checked and moved; the three rows
     assert [e.seq for e in written] == [2, 3, 4]
     assert [e.prev_hash for e in written[1:]] == [e.entry_hash for e in written[:-1]]
     assert _seqs() == [1, 2, 3, 4]
@@ -53,10 +63,12 @@ def test_a_head_moved_by_another_writer_is_read_again() -> None:
     # another process appended one row since: this process's guess is one behind
     audit._head_hints[alias] = (0, audit.GENESIS_HASH)
 
-    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
         audit_record(actor="system:test", action="demo.second")
 
-    assert len(queries) == 4  # the guess refused, the head locked and read, moved, the row
+    assert (
+        len(_statements(queries)) == 4
+    )  # the guess refused, the head locked and read, moved, the row
     assert _seqs() == [1, 2]
     assert audit_verify().ok
     assert audit._head_hints[alias][0] == 2
@@ -67,7 +79,10 @@ def test_a_rolled_back_row_does_not_leave_a_gap() -> None:
         audit_record(actor="system:test", action="demo.first")
     with pytest.raises(RuntimeError):
         _record_then_fail("demo.undone")
-    assert audit._head_hints[connection.alias][0] == 2  # the guess is now wrong
+    # the failed change's row was never chained: the head did not move
+    assert audit._head_hints[connection.alias][0] == 1
+    assert AuditHead.objects.get().seq == 1
+    audit._head_hints[connection.alias] = (2, "f" * 64)  # a guess from a rolled-back move
 
     with transaction.atomic():
         audit_append(_entries(2))

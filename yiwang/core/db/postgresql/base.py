@@ -29,11 +29,13 @@ from typing import Any
 from django.db.backends.postgresql import base
 from psycopg.pq import TransactionStatus
 
+from yiwang.core.db.precommit import PrecommitMixin
+
 # psycopg counts executions of a statement up to its threshold before preparing it itself.
 _ONLY_ON_REQUEST = 2**62
 
 
-class DatabaseWrapper(base.DatabaseWrapper):
+class DatabaseWrapper(PrecommitMixin, base.DatabaseWrapper):
     def get_connection_params(self) -> dict[str, Any]:
         params: dict[str, Any] = super().get_connection_params()
         if params.get("prepare_threshold") is None:

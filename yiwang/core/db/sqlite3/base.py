@@ -23,10 +23,12 @@ from typing import Any
 
 from django.db.backends.sqlite3 import base
 
+from yiwang.core.db.precommit import PrecommitMixin
+
 _writers = threading.Lock()
 
 
-class DatabaseWrapper(base.DatabaseWrapper):
+class DatabaseWrapper(PrecommitMixin, base.DatabaseWrapper):
     _holds_writers_lock = False
 
     def _start_transaction_under_autocommit(self) -> None:
