@@ -192,7 +192,9 @@ def gateway_token_user(raw: str) -> User | None:
     found = cached_caller(f"token:{digest}", load)
     if found is None:
         return None
-    user, expires_at, ids, only = found
+    cached, expires_at, ids, only = found
+    # The cached instance is shared by the process's calls: the request gets its own.
+    user = copy.copy(cached)
     now = timezone.now()
     if expires_at is not None and expires_at <= now:
         return None

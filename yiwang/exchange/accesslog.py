@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from django.conf import settings
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, connections, models, transaction
 from django.db.models import Field
 from django.utils import timezone
 
@@ -97,7 +97,12 @@ def _normalise(values: Mapping[str, Any]) -> dict[str, Any]:
         record[name] = str(record[name] or "")
     record["code"] = str(record["code"] or "")[:60]
     record["case_number"] = record["case_number"][:40]
-    record["fields"] = json_safe(list(record["fields"] or []))
+    fields = list(record["fields"] or [])
+    # Field keys (plain text) are stored as they are; anything else as the database gives it
+    # back, or refused (json_safe).
+    if not all(type(f) is str and "\x00" not in f for f in fields):
+        fields = json_safe(fields)
+    record["fields"] = fields
     record["result_size"] = int(record["result_size"] or 0)
     record["duration_ms"] = int(record["duration_ms"] or 0)
     record["created_at"] = record["created_at"] or timezone.now()
@@ -154,8 +159,32 @@ def _field(name: str) -> Field[Any, Any]:
     return cast("Field[Any, Any]", AccessLogEntry._meta.get_field(name))
 
 
+@functools.cache
+def _preparers() -> tuple[tuple[str, Field[Any, Any], type | None], ...]:
+    """(column, field, the Python type that reaches the database as it is, or None). For a
+    text or integer column, ``get_db_prep_save`` of a value of that exact type (or None) is
+    the value itself: only the others (the time, the JSON list, a str subclass) need it."""
+    plain: list[tuple[str, Field[Any, Any], type | None]] = []
+    for name in _COLUMNS:
+        field = _field(name)
+        kind: type | None = None
+        if isinstance(field, models.CharField | models.TextField):
+            kind = str
+        elif isinstance(field, models.IntegerField):
+            kind = int
+        plain.append((name, field, kind))
+    return tuple(plain)
+
+
 def _params(values: Mapping[str, Any], connection: Any) -> list[Any]:
-    return [_field(name).get_db_prep_save(values[name], connection) for name in _COLUMNS]
+    row: list[Any] = []
+    for name, field, kind in _preparers():
+        value = values[name]
+        if kind is not None and (value is None or type(value) is kind):
+            row.append(value)
+        else:
+            row.append(field.get_db_prep_save(value, connection))
+    return row
 
 
 # Tries of the compare-and-set before taking the lock: on PostgreSQL a failed try returns
@@ -351,8 +380,9 @@ def log_settle(*, stale: bool = False) -> int:
     """Append the journaled rows whose caller's transaction rolled back: this thread's (it
     is outside any transaction now), and with ``stale`` every row older than JOURNAL_STALE.
     Returns how many rows were appended."""
-    path = Path(settings.DATA_DIR) / JOURNAL_FILE
-    if not (stale or _me() in _journaling) or not path.exists():
+    if not (stale or _me() in _journaling):
+        return 0  # the gateway's common path: no journal, no look at its file
+    if not (Path(settings.DATA_DIR) / JOURNAL_FILE).exists():
         return 0
     _journaling.discard(_me())
     conn = _journal()

@@ -13,6 +13,7 @@ owner's side (refused connection, timeout, missing file, bad JSON, missing table
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import sqlite3
@@ -179,15 +180,26 @@ class SqlAdapter:
 def _is_platform_database(url: str) -> bool:
     """An adapter must read the owner's store, never the platform's own tables."""
     default = settings.DATABASES["default"]
-    name = str(default.get("NAME", ""))
+    return _points_at(
+        url,
+        str(default.get("NAME", "")),
+        str(default.get("HOST", "")),
+        str(default.get("ENGINE", "")),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _points_at(url: str, name: str, host: str, engine: str) -> bool:
+    """Whether ``url`` names the database ``name`` on ``host`` (a pure function of its
+    arguments, remembered: the gateway asks on every call)."""
     if url.startswith("sqlite:///"):
         return bool(name) and Path("/" + url.removeprefix("sqlite:///").lstrip("/")) == Path(name)
     parsed = urllib.parse.urlparse(url)
     return (
         parsed.scheme.startswith("postgres")
         and parsed.path.lstrip("/") == name
-        and (parsed.hostname or "") == str(default.get("HOST", ""))
-        and "sqlite" not in str(default.get("ENGINE", ""))
+        and (parsed.hostname or "") == host
+        and "sqlite" not in engine
     )
 
 

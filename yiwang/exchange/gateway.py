@@ -263,9 +263,15 @@ def _rate_count(key: str) -> int:
         pipe.incr(full)
         pipe.expire(full, RATE_WINDOW_S * 2)
         return int(pipe.execute()[0])
-    cache.add(key, 0, timeout=RATE_WINDOW_S * 2)
+    # The counter exists on every call but the window's first: count first, create after.
     try:
         return int(cache.incr(key))
+    except ValueError:
+        pass
+    if cache.add(key, 1, timeout=RATE_WINDOW_S * 2):
+        return 1
+    try:
+        return int(cache.incr(key))  # another thread created it meanwhile
     except ValueError:  # evicted between add and incr
         cache.set(key, 1, timeout=RATE_WINDOW_S * 2)
         return 1
