@@ -3,9 +3,12 @@ which orders, and the queues of each desk."""
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 import threading
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -16,7 +19,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
 
-from yiwang.accounts.models import Role
+from yiwang.accounts.models import Department, Role
 from yiwang.accounts.selectors import user_department_ids_for_role, user_roles
 from yiwang.evaluation.selectors import supervised_department_ids
 from yiwang.hotline.location import distance_m
@@ -60,15 +63,28 @@ def dispatch_rule_for(category: Category, division_code: str) -> DispatchRule | 
     """The catalogue's rule for ``category`` at ``division_code``: the most specific category
     first, then the longest matching division prefix ('' matches everywhere)."""
     chain = category_chain_ids(category)
+    # Whether a rule names assisting units, in the same query: most name none, and then
+    # ``dispatch_rule_assisting`` has nothing to read (intake throughput).
+    assisting = DispatchRule.assisting_units.through.objects.filter(dispatchrule_id=OuterRef("pk"))
     rules = [
         rule
-        for rule in DispatchRule.objects.filter(category_id__in=chain).select_related("lead_unit")
+        for rule in DispatchRule.objects.filter(category_id__in=chain)
+        .select_related("lead_unit")
+        .annotate(has_assisting=Exists(assisting))
+        .order_by()  # sorted below
         if division_code.startswith(rule.division_prefix)
     ]
     if not rules:
         return None
     rules.sort(key=lambda r: (chain.index(r.category_id), -len(r.division_prefix)))
     return rules[0]
+
+
+def dispatch_rule_assisting(rule: DispatchRule) -> list[Department]:
+    """The rule's assisting units (协办); no query when ``dispatch_rule_for`` saw none."""
+    if getattr(rule, "has_assisting", True) is False:
+        return []
+    return list(rule.assisting_units.all())
 
 
 # --- the classifier ------------------------------------------------------------------------
@@ -92,8 +108,12 @@ def _model_path(path: str) -> Path:
 
 
 def classifier_active() -> tuple[ClassifierModel, Any] | None:
-    """The active model row and its loaded classifier (cached per process and file)."""
-    row = ClassifierModel.objects.filter(active=True).first()
+    """The active model row and its loaded classifier (cached per process and file). Read
+    on every registration, so only with what finding and using the file needs: its labels
+    and metrics (JSON to decode) load if asked for."""
+    # At most one row is active (a constraint): no ordering to compile or sort by.
+    rows = ClassifierModel.objects.filter(active=True).order_by()
+    row = next(iter(rows.only("path", "updated_at", "auto_dispatch_threshold")[:1]), None)
     if row is None:
         return None
     from yiwang.hotline.classifier import classifier_load  # numpy and scikit-learn: only when used
@@ -104,6 +124,15 @@ def classifier_active() -> tuple[ClassifierModel, Any] | None:
             _loaded.clear()
             _loaded[key] = classifier_load(_model_path(row.path))
         return row, _loaded[key]
+
+
+# What registration uses of a category and its ancestors (the rest loads when asked for).
+_CATEGORY_FIELDS = ("code", "name", "level", "parent_id", "active")
+_CHAIN_FIELDS = (
+    *_CATEGORY_FIELDS,
+    *(f"parent__{f}" for f in _CATEGORY_FIELDS),
+    *(f"parent__parent__{f}" for f in _CATEGORY_FIELDS),
+)
 
 
 def classifier_predict(text: str) -> Suggestion | None:
@@ -118,12 +147,17 @@ def classifier_predict(text: str) -> Suggestion | None:
     subject, _newline, body = text.partition("\n")  # "title\ncontent", as the services join them
     prediction = model.predict([classifier_text(subject=subject, body=body)])[0]
     label = str(prediction.label)
-    category = (
+    # The deepest category of that code or name, with its whole chain (3 levels: dispatch
+    # walks it). A handful of rows at most: chosen here rather than sorted by the database,
+    # whose ORDER BY costs more to build than the rows to compare.
+    category = max(
         Category.objects.filter(active=True)
         .filter(Q(code=label) | Q(name=label))
-        .select_related("parent__parent")  # the whole chain (3 levels): dispatch walks it
-        .order_by("-level")
-        .first()
+        .select_related("parent__parent")
+        .order_by()
+        .only(*_CHAIN_FIELDS),
+        key=lambda c: (c.level, -c.pk),
+        default=None,
     )
     return Suggestion(
         label=label,
@@ -140,7 +174,14 @@ _NOT_CJK_OR_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 def _bigrams(text: str) -> set[str]:
     t = _NOT_CJK_OR_WORD.sub("", text.lower())
-    return {t[i : i + 2] for i in range(len(t) - 1)} or ({t} if t else set())
+    return set(map(operator.add, t, t[1:])) or ({t} if t else set())
+
+
+@functools.lru_cache(maxsize=1024)
+def _candidate_bigrams(text: str) -> frozenset[str]:
+    # Every registration compares itself with the same recent open orders of its category
+    # (up to 200): their bigrams, a function of the text alone, are worth keeping.
+    return frozenset(_bigrams(text))
 
 
 def text_similarity(a: str, b: str) -> float:
@@ -148,11 +189,15 @@ def text_similarity(a: str, b: str) -> float:
     return _jaccard(_bigrams(a), _bigrams(b))
 
 
-def _jaccard(x: set[str], y: set[str]) -> float:
+def _jaccard(x: AbstractSet[str], y: AbstractSet[str]) -> float:
     if not x or not y:
         return 0.0
     shared = len(x & y)
     return shared / (len(x) + len(y) - shared)
+
+
+# What the duplicate check reads of each open order, besides the head of its content.
+_DUPLICATE_READ = ("id", "number", "title", "division_code", "lat", "long")
 
 
 @dataclass(frozen=True)
@@ -171,10 +216,15 @@ def duplicate_candidates(
     long: float | None,
     exclude_pk: int | None = None,
     limit: int = 3,
+    whole_orders: bool = True,
 ) -> list[DuplicateCandidate]:
     """Open orders that the new one may repeat (并单): same matter (the category, or the area
     when there is none), recent (``YIWANG_HOTLINE_DUPLICATE_DAYS``), nearby
-    (``YIWANG_HOTLINE_DUPLICATE_METRES`` when both have a point) and similar in wording."""
+    (``YIWANG_HOTLINE_DUPLICATE_METRES`` when both have a point) and similar in wording.
+
+    Without ``whole_orders`` the candidates' orders hold what the comparison read (number,
+    title, place) and load any other field when it is first used: one query less for a
+    registration, which only names them."""
     days = int(getattr(settings, "YIWANG_HOTLINE_DUPLICATE_DAYS", 7))
     metres = float(getattr(settings, "YIWANG_HOTLINE_DUPLICATE_METRES", 500))
     rows = WorkOrder.objects.filter(
@@ -195,9 +245,10 @@ def duplicate_candidates(
     subject, _newline, body = text.partition("\n")
     mine = _bigrams(f"{subject}\n{body[:400]}")  # the same head as the candidates' below
     recent = rows.order_by("-registered_at").values_list(
-        "pk", "title", Substr("content", 1, 400), "lat", "long", "division_code"
+        "pk", "number", "title", Substr("content", 1, 400), "lat", "long", "division_code"
     )[:200]
-    for pk, title, head, o_lat, o_long, o_division in recent:
+    read: dict[int, dict[str, Any]] = {}
+    for pk, number, title, head, o_lat, o_long, o_division in recent:
         distance = (
             distance_m(lat, long, o_lat, o_long)
             if lat is not None and long is not None and o_lat is not None and o_long is not None
@@ -206,11 +257,30 @@ def duplicate_candidates(
         if distance is not None and distance > metres:
             continue
         same_place = distance is not None or (bool(division_code) and o_division == division_code)
-        similarity = _jaccard(mine, _bigrams(f"{title}\n{head}"))
+        similarity = _jaccard(mine, _candidate_bigrams(f"{title}\n{head}"))
         if similarity >= 0.5 or (same_place and similarity >= 0.25):
             scored.append((pk, round(similarity, 3), distance))
+            read[pk] = {
+                "id": pk,
+                "number": number,
+                "title": title,
+                "division_code": o_division,
+                "lat": o_lat,
+                "long": o_long,
+            }
     scored.sort(key=lambda c: -c[1])
     scored = scored[:limit]
+    if not whole_orders:
+        # as ``.only()`` builds them: the values read, in the model's field order
+        columns = [
+            f.attname for f in WorkOrder._meta.concrete_fields if f.attname in _DUPLICATE_READ
+        ]
+        return [
+            DuplicateCandidate(
+                WorkOrder.from_db(rows.db, columns, [read[pk][c] for c in columns]), sim, dist
+            )
+            for pk, sim, dist in scored
+        ]
     # Shown to the dispatcher as links: no need to decrypt the callers' personal data.
     orders = WorkOrder.objects.defer("caller_name", "caller_phone").in_bulk(
         [pk for pk, _s, _d in scored]

@@ -62,6 +62,7 @@ from yiwang.hotline.reply_check import reply_check
 from yiwang.hotline.selectors import (
     DuplicateCandidate,
     classifier_predict,
+    dispatch_rule_assisting,
     dispatch_rule_for,
     duplicate_candidates,
     is_dispatcher,
@@ -132,6 +133,10 @@ class Intake:
     duplicates: list[DuplicateCandidate]
     dispatched: bool
     created: bool = True
+    # What a new registration wrote besides the order, in order (the timeline and the photos):
+    # an answer lists them without reading them back. Empty for an idempotent repeat.
+    events: tuple[Event, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
 
 def _clean(text: str | None) -> str:
@@ -279,6 +284,7 @@ def work_order_register(
         division_code=division,
         lat=location.lat if location else lat,
         long=location.long if location else long,
+        whole_orders=False,  # the audit row names them; Intake.duplicates loads the rest lazily
     )
     stored: list[str] = []
     try:
@@ -314,6 +320,7 @@ def work_order_register(
             # The number is written with the dispatch's update below, or on its own at the end:
             # one UPDATE of the new row either way.
             order.number = f"GD{now.astimezone(SHANGHAI):%Y%m%d}{order.pk:08d}"
+            attachments: list[Attachment] = []
             for photo, mime in checked_photos:
                 attachment = Attachment(
                     order=order, name=photo.name[:200], content_type=mime, size=len(photo.content)
@@ -323,6 +330,7 @@ def work_order_register(
                 )
                 stored.append(str(attachment.file.name))
                 attachment.save()
+                attachments.append(attachment)
             events = [
                 _event_row(order, "registered", actor, note=str(WorkOrder.Channel(channel).label))
             ]
@@ -346,7 +354,6 @@ def work_order_register(
                         else f"? {suggestion.label}",
                     )
                 )
-            Event.objects.bulk_create(events)
             audit_record(
                 actor=actor,
                 action="hotline.register",
@@ -380,16 +387,18 @@ def work_order_register(
                         order,
                         actor=SYSTEM,
                         lead=rule.lead_unit,
-                        assisting=list(rule.assisting_units.all()),
+                        assisting=dispatch_rule_assisting(rule),
                         now=now,
-                        fresh=True,
+                        fresh=events,
                     )
                     dispatched = True
             elif (department := mailbox_department(mailbox)) is not None and auto_dispatch:
-                _dispatch(order, actor=SYSTEM, lead=department, assisting=[], now=now, fresh=True)
+                _dispatch(order, actor=SYSTEM, lead=department, assisting=[], now=now, fresh=events)
                 dispatched = True
             if not dispatched:
                 order.save(update_fields=["number"])
+            # The whole timeline in one INSERT: registered, flagged, classified (dispatched).
+            Event.objects.bulk_create(events)
     except IntegrityError:
         for name in stored:
             Attachment.file.field.storage.delete(name)
@@ -405,7 +414,14 @@ def work_order_register(
         for name in stored:
             Attachment.file.field.storage.delete(name)
         raise
-    return Intake(order=order, emergency=emergency, duplicates=duplicates, dispatched=dispatched)
+    return Intake(
+        order=order,
+        emergency=emergency,
+        duplicates=duplicates,
+        dispatched=dispatched,
+        events=tuple(events),
+        attachments=tuple(attachments),
+    )
 
 
 def mailbox_department(mailbox: Mailbox | None) -> Department | None:
@@ -544,12 +560,13 @@ def _dispatch(
     assisting: Sequence[Department],
     now: datetime,
     note: str = "",
-    fresh: bool = False,
+    fresh: list[Event] | None = None,
 ) -> None:
     """One dispatch round on a locked order, or on one ``fresh``ly created in this
-    transaction (then it has no assignments to cancel, and its number is still to write)."""
+    transaction: then it has no assignments to cancel, its number is still to write, and its
+    ``dispatched`` event joins the timeline rows ``fresh`` that the registration inserts."""
     assisting = _check_units(lead, assisting)
-    if not fresh:
+    if fresh is None:
         order.assignments.filter(status__in=["pending", "signed", "return_requested"]).update(
             status=Assignment.Status.CANCELLED
         )
@@ -603,11 +620,11 @@ def _dispatch(
             "warn_due",
             "warned_at",
             "updated_at",
-            *(["number"] if fresh else []),
+            *(["number"] if fresh is not None else []),
         ]
     )
     names = "、".join(u.short_name or u.name for u in assisting)
-    _event(
+    event = _event_row(
         order,
         "dispatched",
         actor,
@@ -617,6 +634,10 @@ def _dispatch(
         + (gettext("（指定承办）") if order.designated else "")
         + (f"；{note}" if note else ""),
     )
+    if fresh is None:
+        event.save(force_insert=True)
+    else:
+        fresh.append(event)
     audit_record(
         actor=actor,
         action="hotline.dispatch",
@@ -680,7 +701,7 @@ def work_order_dispatch(
                 _("派单目录中没有该分类和区域的承办单位，请手动选择主办单位。"),
             )
         lead_unit = rule.lead_unit
-        assisting_units = list(rule.assisting_units.all())
+        assisting_units = dispatch_rule_assisting(rule)
     _dispatch(
         locked,
         actor=actor,

@@ -19,7 +19,8 @@ Which order a person may see is decided by yiwang.hotline.access (anyone else's 
 import base64
 import binascii
 import json
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -38,8 +39,9 @@ from yiwang.api.auth import request_user
 from yiwang.core.errors import NotFound, PermissionDenied, ValidationError
 from yiwang.hotline import clock, errors, services
 from yiwang.hotline.access import access_order_for_staff, access_own_order
-from yiwang.hotline.models import Category, OrderStatus, WorkOrder
+from yiwang.hotline.models import Attachment, Category, Event, OrderStatus, WorkOrder
 from yiwang.hotline.selectors import (
+    CITIZEN_EVENT_KINDS,
     category_tree,
     order_citizen_events,
     orders_for_staff,
@@ -394,7 +396,7 @@ def _emergency(order: WorkOrder) -> dict[str, str] | None:
     }
 
 
-def _common(order: WorkOrder) -> dict[str, Any]:
+def _common(order: WorkOrder, photos: Iterable[Attachment] | None = None) -> dict[str, Any]:
     return {
         "id": order.public_id,
         "number": order.number,
@@ -420,7 +422,7 @@ def _common(order: WorkOrder) -> dict[str, Any]:
         "satisfaction": order.satisfaction,
         "photos": [
             {"name": a.name, "content_type": a.content_type, "size": a.size}
-            for a in order.attachments.all()
+            for a in (order.attachments.all() if photos is None else photos)
         ],
     }
 
@@ -435,12 +437,21 @@ def _reply(reply: Any) -> dict[str, Any]:
     }
 
 
-def _citizen_detail(order: WorkOrder) -> dict[str, Any]:
+def _citizen_detail(order: WorkOrder, written: services.Intake | None = None) -> dict[str, Any]:
+    """The citizen's view of ``order``; of a registration ``written`` in this request, from
+    the rows it wrote (it has no reply yet) rather than read back."""
+    if written is None:
+        photos = None
+        replies = [_reply(r) for r in order.replies.select_related("unit")]
+        events: Iterable[Event] = order_citizen_events(order)
+    else:
+        photos, replies = written.attachments, []
+        events = [e for e in written.events if e.kind in CITIZEN_EVENT_KINDS]
     return {
-        **_common(order),
+        **_common(order, photos),
         "publish_consent": order.publish_consent,
         "can_rate": order.status == WorkOrder.Status.REPLIED,
-        "replies": [_reply(r) for r in order.replies.select_related("unit")],
+        "replies": replies,
         "events": [
             {
                 "kind": e.kind,
@@ -448,9 +459,19 @@ def _citizen_detail(order: WorkOrder) -> dict[str, Any]:
                 "at": e.created_at,
                 "unit": e.unit.name if e.unit else "",
             }
-            for e in order_citizen_events(order)
+            for e in events
         ],
     }
+
+
+def _as_read(order: WorkOrder) -> WorkOrder:
+    """``order`` as the database gives it back: times in UTC (the deadlines were computed in
+    Shanghai time), so that an answer built from the written row shows what a read would."""
+    for f in order._meta.concrete_fields:
+        value = getattr(order, f.attname)
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            setattr(order, f.attname, value.astimezone(UTC))
+    return order
 
 
 def _light(order: WorkOrder) -> str:
@@ -699,9 +720,10 @@ def hotline_order_create(request: HttpRequest) -> Status[dict[str, Any]]:
         photos=photos,
         idempotency_key=request.headers.get("Idempotency-Key", ""),
     )
-    order = intake.order
-    order.refresh_from_db()
-    return Status(201 if intake.created else 200, _citizen_detail(order))
+    if not intake.created:  # the order of the first request, just read
+        return Status(200, _citizen_detail(intake.order))
+    # Answered from the rows the registration has just written: none is read back.
+    return Status(201, _citizen_detail(_as_read(intake.order), intake))
 
 
 @router.get("/me/hotline/orders", response=list[OrderRowOut])
