@@ -769,6 +769,24 @@ def application_submit(
     return application
 
 
+def _uploaded(
+    application: Application, given: MaterialInput, material: Material, mime: str, name: str
+) -> ApplicationMaterial:
+    """The (unsaved) row of a file the applicant uploaded and ``_store`` stored as ``name``."""
+    content = given.content or b""
+    return ApplicationMaterial(
+        application=application,
+        material=material,
+        name=material.name,
+        source=ApplicationMaterial.Source.UPLOAD,
+        file=name,
+        original_name=PurePosixPath(given.filename or "upload").name[:200],
+        content_type=mime,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+
+
 def _delete_files(names: Iterable[str]) -> None:
     for name in names:
         default_storage.delete(name)
@@ -833,20 +851,7 @@ def _create(
     application.save(update_fields=["number"])
     rows: list[ApplicationMaterial] = []
     for (given, material, mime), name in zip(checked.uploads, stored, strict=True):
-        content = given.content or b""
-        rows.append(
-            ApplicationMaterial(
-                application=application,
-                material=material,
-                name=material.name,
-                source=ApplicationMaterial.Source.UPLOAD,
-                file=name,
-                original_name=PurePosixPath(given.filename or "upload").name[:200],
-                content_type=mime,
-                size=len(content),
-                sha256=hashlib.sha256(content).hexdigest(),
-            )
-        )
+        rows.append(_uploaded(application, given, material, mime, name))
     for material, found in checked.fetched:
         # A provider binds what it found to the case now that the number exists (e.g. the
         # exchange's case-bound gateway call); its error rolls the submission back.
@@ -1292,17 +1297,7 @@ def application_supplement(
             content = given.content or b""
             name = _store(content, mime)
             stored.append(name)
-            ApplicationMaterial.objects.create(
-                application=locked,
-                material=material,
-                name=material.name,
-                source=ApplicationMaterial.Source.UPLOAD,
-                file=name,
-                original_name=PurePosixPath(given.filename or "upload").name[:200],
-                content_type=mime,
-                size=len(content),
-                sha256=hashlib.sha256(content).hexdigest(),
-            )
+            _uploaded(locked, given, material, mime, name).save(force_insert=True)
             pending_promises.filter(material=material).update(fulfilled_at=timezone.now())
         if form_data is not None:
             locked.form_data = form_data
