@@ -26,11 +26,18 @@ with --city a scratch PostgreSQL database of its own, dropped at the end):
    on the trivial view, interleaved --rounds times; `progress_ratio` is the median of the
    per-round ratios; then one client queries --progress-samples different generated
    applications one after another (`progress_p50_ms`, `progress_p99_ms`, client-measured);
-6. stops the server and prints, on its LAST line:
+6. stops the server; then, in one Django process (a snippet, warm after five of each),
+   --cpu-samples submissions and acceptances through django.test.Client, the same requests
+   as step 3: `submit_cpu_ms` and `accept_cpu_ms` are the CPU time of that process per
+   request (the application's own work, which other load on the machine does not inflate as
+   it does requests per second; on PostgreSQL the server's share is not in it) and
+   `submit_queries`/`accept_queries` the SQL statements per request;
+7. prints, on its LAST line:
 
     scale=… applications=… generate_s=… submit_per_s=… accept_per_s=… submit_accept_per_s=…
     approvals_per_s=… progress_rps=… trivial_rps=… progress_ratio=… progress_p50_ms=…
-    progress_p99_ms=… topology=…
+    progress_p99_ms=… submit_cpu_ms=… accept_cpu_ms=… submit_queries=… accept_queries=…
+    topology=…
 
 Goals (issue #4): submit_accept_per_s >= 150 on 2 cores (embedded and PostgreSQL),
 progress_ratio >= 0.5 and progress_p99_ms < 50 with 1 million applications (--scale city).
@@ -89,6 +96,45 @@ rows = Task.objects.filter(application__public_id__in=ids, status="open")
 print(json.dumps([str(t) for t in rows.values_list("public_id", flat=True)]))
 """
 
+# Step 6: the CPU time and statements of one submission and one acceptance, in process.
+CPU = """
+import base64, json, sys, time
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+task, n, materials = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+pdf = base64.b64encode(b"%PDF-1.4\\n1 0 obj<<>>endobj\\ntrailer<<>>\\n%%EOF\\n").decode()
+body = json.dumps({"task_code": task, "contact_phone": sys.argv[4], "form_data": {},
+    "materials": [{"material_id": m, "content_base64": pdf, "filename": "a.pdf"}
+                  for m in materials]})
+users = get_user_model().objects
+citizen, clerk = Client(HTTP_HOST="127.0.0.1"), Client(HTTP_HOST="127.0.0.1")
+citizen.force_login(users.get(username="demo-citizen"))
+clerk.force_login(users.get(username="demo-clerk"))
+def submit():
+    r = citizen.post("/api/v1/applications", body, content_type="application/json")
+    assert r.status_code == 201, r.content[:300]
+    return r.json()["id"]
+def accept(i):
+    r = clerk.post(f"/api/v1/staff/applications/{i}/accept", "{}",
+                   content_type="application/json")
+    assert r.status_code == 200, r.content[:300]
+for _ in range(5):
+    accept(submit())
+figures = {}
+ids = []
+for name, run in (("submit", lambda: ids.extend(submit() for _ in range(n))),
+                  ("accept", lambda: [accept(i) for i in ids])):
+    cpu = time.process_time()
+    with CaptureQueriesContext(connection) as queries:
+        run()
+    cpu = time.process_time() - cpu
+    statements = len(queries.captured_queries)  # read at once: a request clears the log
+    figures[name] = (cpu * 1000 / n, statements / n)
+print(json.dumps(figures))
+"""
+
 
 @dataclass
 class Figures:
@@ -105,6 +151,10 @@ class Figures:
     progress_ratio: float
     p50_ms: float
     p99_ms: float
+    submit_cpu_ms: float
+    accept_cpu_ms: float
+    submit_queries: float
+    accept_queries: float
     topology: str
     notes: list[str]
 
@@ -283,6 +333,12 @@ def measure(args: argparse.Namespace, env: dict[str, str], data_dir: Path, wrk: 
             if resp.status != 200:
                 raise hb.BenchError(f"progress of {number} answered HTTP {resp.status}")
         conn.close()
+    hb.step(f"{args.cpu_samples} submissions and acceptances in one process (CPU, statements)")
+    cpu = json.loads(
+        hb.django_snippet(
+            env, CPU, TASK_CODE, str(args.cpu_samples), json.dumps(materials), PHONE
+        ).splitlines()[-1]
+    )
     ratios = [p / t for p, t in zip(rps["progress"], rps["trivial"], strict=True)]
     return Figures(
         scale=args.scale,
@@ -298,6 +354,10 @@ def measure(args: argparse.Namespace, env: dict[str, str], data_dir: Path, wrk: 
         progress_ratio=statistics.median(ratios),
         p50_ms=percentile(times, 50),
         p99_ms=percentile(times, 99),
+        submit_cpu_ms=cpu["submit"][0],
+        accept_cpu_ms=cpu["accept"][0],
+        submit_queries=cpu["submit"][1],
+        accept_queries=cpu["accept"][1],
         topology=env.get("YIWANG_BENCH_TOPOLOGY", "embedded"),
         notes=notes,
     )
@@ -310,7 +370,9 @@ def last_line(f: Figures) -> str:
         f"submit_accept_per_s={f.submit_accept_per_s:.1f} approvals_per_s={f.approvals_per_s:.1f} "
         f"progress_rps={f.progress_rps:.1f} trivial_rps={f.trivial_rps:.1f} "
         f"progress_ratio={f.progress_ratio:.2f} progress_p50_ms={f.p50_ms:.1f} "
-        f"progress_p99_ms={f.p99_ms:.1f} topology={f.topology}"
+        f"progress_p99_ms={f.p99_ms:.1f} submit_cpu_ms={f.submit_cpu_ms:.1f} "
+        f"accept_cpu_ms={f.accept_cpu_ms:.1f} submit_queries={f.submit_queries:.1f} "
+        f"accept_queries={f.accept_queries:.1f} topology={f.topology}"
     )
 
 
@@ -321,6 +383,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--submissions", type=int, default=300)
     p.add_argument("--concurrency", type=int, default=8, help="client connections at once")
     p.add_argument("--progress-samples", type=int, default=2000)
+    p.add_argument(
+        "--cpu-samples", type=int, default=100, help="in-process submissions for the CPU figures"
+    )
     p.add_argument("--duration", type=int, default=10, help="seconds per wrk target per round")
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--warmup", type=int, default=2)
@@ -335,8 +400,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--keep", action="store_true", help="keep the temporary data folder")
     args = p.parse_args(argv)
-    if args.submissions < 1 or args.concurrency < 1 or args.progress_samples < 1:
-        p.error("--submissions, --concurrency and --progress-samples must be at least 1")
+    if min(args.submissions, args.concurrency, args.progress_samples, args.cpu_samples) < 1:
+        p.error(
+            "--submissions, --concurrency, --progress-samples and --cpu-samples must be at least 1"
+        )
     return args
 
 
@@ -368,6 +435,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"progress {fig.progress_rps:.1f} req/s = {fig.progress_ratio:.2f} x trivial "
         f"({fig.trivial_rps:.1f}); p50 {fig.p50_ms:.1f} ms, p99 {fig.p99_ms:.1f} ms"
+    )
+    print(
+        f"in one process: submit {fig.submit_cpu_ms:.1f} ms CPU, {fig.submit_queries:.1f} "
+        f"statements; accept {fig.accept_cpu_ms:.1f} ms CPU, {fig.accept_queries:.1f} statements"
     )
     for note in fig.notes:
         print(f"note: {note}")
