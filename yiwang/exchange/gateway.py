@@ -64,6 +64,18 @@ class QueryResult:
     records: list[dict[str, Any]]  # only those fields, masked per grant
     fetched_at: datetime
 
+    def answer(self) -> dict[str, Any]:
+        """What the caller is told (the API's QueryOut, the command's JSON)."""
+        return {
+            "log_seq": self.log_seq,
+            "resource": self.resource_code,
+            "resource_name": self.resource_name,
+            "owner": self.owner_label,
+            "fields": self.fields,
+            "records": self.records,
+            "fetched_at": self.fetched_at,
+        }
+
 
 # --- masks ---------------------------------------------------------------------------------
 

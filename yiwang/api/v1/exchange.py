@@ -215,18 +215,7 @@ def exchange_query_api(request: HttpRequest, payload: QueryIn) -> HttpResponse:
     # and rendered as ninja renders it, without a validation pass over the records per call
     # (as the progress query, docs/adr/0006-hot-paths.md).
     return HttpResponse(
-        json.dumps(
-            {
-                "log_seq": result.log_seq,
-                "resource": result.resource_code,
-                "resource_name": result.resource_name,
-                "owner": result.owner_label,
-                "fields": result.fields,
-                "records": result.records,
-                "fetched_at": result.fetched_at,
-            },
-            cls=NinjaJSONEncoder,
-        ),
+        json.dumps(result.answer(), cls=NinjaJSONEncoder),
         content_type=QUERY_CONTENT_TYPE,
     )
 

@@ -90,16 +90,9 @@ def query_run(command: BaseCommand, options: dict[str, Any]) -> int:
         problem = {"status": exc.status, **exc.as_dict()}
         command.stdout.write(json.dumps(problem, ensure_ascii=False, cls=DjangoJSONEncoder))
         return FAILED
-    answer = {
-        "log_seq": result.log_seq,
-        "resource": result.resource_code,
-        "resource_name": result.resource_name,
-        "owner": result.owner_label,
-        "fields": result.fields,
-        "records": result.records,
-        "fetched_at": result.fetched_at,
-    }
-    command.stdout.write(json.dumps(answer, ensure_ascii=False, indent=2, cls=DjangoJSONEncoder))
+    command.stdout.write(
+        json.dumps(result.answer(), ensure_ascii=False, indent=2, cls=DjangoJSONEncoder)
+    )
     return OK
 
 
