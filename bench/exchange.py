@@ -48,10 +48,13 @@ The LAST line:
 
     query_ratio=… query_rps=… trivial_rps=… p50_ms=… p99_ms=… load_p50_ms=… load_p99_ms=…
     population=… rows_logged=… requests_answered=… logged_slack=… log_exact=ok chain=ok
-    owners_s=… topology=… loadavg=…
+    owners_s=… query_cpu_ms=… trivial_cpu_ms=… cpu_ratio=… topology=… loadavg=…
 
 (loadavg: the median 1-minute load average seen during the rounds; the bench itself, server
-and wrk, accounts for about 2 to 3 of it; more means other work shared the machine.)
+and wrk, accounts for about 2 to 3 of it; more means other work shared the machine.
+query_cpu_ms/trivial_cpu_ms: the server's worker processes' CPU time per request answered,
+from /proc, medians of the rounds; cpu_ratio = trivial_cpu_ms / query_cpu_ms, the throughput
+ratio the CPU alone allows, which other load on the machine does not move as it moves req/s.)
 Goals (issue 7): query_ratio >= 0.4, p99_ms < 50 with 5,000,000 population records. The
 script prints figures; it asserts none. Loads only the loopback interface.
 """
@@ -263,6 +266,8 @@ class Figures:
     chain_rows: int
     loadavg: list[float]
     notes: list[str]
+    # CPU time of the server's worker processes per request answered, by target and round.
+    cpu_ms: dict[str, list[float]] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------
@@ -430,6 +435,7 @@ class Wrk:
     non_2xx: int
     socket_errors: int
     percentiles_ms: dict[str, float]
+    cpu_ms: float = 0.0  # the server workers' CPU time per request, set by the caller
 
 
 def _ms(text: str) -> float:
@@ -499,6 +505,16 @@ def first_call_check(server: hb.Server, state: State, key: str) -> None:
     hb.step(f"first call: {json.dumps(record, ensure_ascii=False)}")
 
 
+def process_cpu_s(pids: list[int]) -> float:
+    """User plus system CPU seconds of these processes (all their threads), from /proc."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def measure(args: argparse.Namespace, env: dict[str, str], data_dir: Path, state: State) -> Figures:
     wrk = hb.require_wrk()
     keys_file = data_dir / "exchange-keys.tsv"
@@ -518,6 +534,8 @@ def measure(args: argparse.Namespace, env: dict[str, str], data_dir: Path, state
         script = [str(LUA), str(keys_file)]
 
         def load(target: str, seconds: int, connections: int, threads: int) -> Wrk:
+            pids = server.worker_pids()
+            cpu_before = process_cpu_s(pids)
             result = run_wrk(
                 wrk,
                 urls[target],
@@ -531,6 +549,8 @@ def measure(args: argparse.Namespace, env: dict[str, str], data_dir: Path, state
                     f"{target}: {result.non_2xx} non-2xx, {result.socket_errors} socket errors"
                     f" of {result.requests}"
                 )
+            if result.requests:
+                result.cpu_ms = (process_cpu_s(pids) - cpu_before) * 1000 / result.requests
             return result
 
         for target in urls:  # warm-up
@@ -539,12 +559,14 @@ def measure(args: argparse.Namespace, env: dict[str, str], data_dir: Path, state
         loadavg = [os.getloadavg()[0]]
         answered, runs = 0, 0
         rps: dict[str, list[float]] = {"trivial": [], "query": []}
+        cpu_ms: dict[str, list[float]] = {"trivial": [], "query": []}
         p50s: list[float] = []
         p99s: list[float] = []
         for rnd in range(1, args.rounds + 1):
             for target in urls:
                 result = load(target, args.duration, args.connections, args.wrk_threads)
                 rps[target].append(result.rps)
+                cpu_ms[target].append(result.cpu_ms)
                 if target == "query":
                     answered += result.requests - result.non_2xx
                     runs += 1
@@ -618,6 +640,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], data_dir: Path, state
         chain="ok" if verify["ok"] else "BROKEN",
         chain_rows=verify["rows"],
         loadavg=loadavg,
+        cpu_ms=cpu_ms,
         notes=notes + ([f"{refused} calls not answered (refused/failed)"] if refused else []),
     )
 
@@ -638,8 +661,20 @@ def last_line(fig: Figures, state: State) -> str:
         f"population={state.population} rows_logged={fig.rows_logged} "
         f"requests_answered={fig.requests_answered} logged_slack={fig.logged_slack} "
         f"log_exact={fig.log_exact} chain={fig.chain} owners_s={state.owners_s:.0f} "
+        f"query_cpu_ms={statistics.median(fig.cpu_ms['query']):.2f} "
+        f"trivial_cpu_ms={statistics.median(fig.cpu_ms['trivial']):.2f} "
+        f"cpu_ratio={cpu_ratio(fig):.2f} "
         f"topology={state.topology} loadavg={statistics.median(fig.loadavg):.1f}"
     )
+
+
+def cpu_ratio(fig: Figures) -> float:
+    """The trivial view's CPU time per request over the query's, median of the rounds: what
+    the throughput ratio would be if the server's CPU were all that limited both, and steadier
+    than requests per second when other work shares the machine (embedded, the worker process
+    is the whole server; in the city it leaves out PostgreSQL and Redis)."""
+    pairs = zip(fig.cpu_ms["trivial"], fig.cpu_ms["query"], strict=True)
+    return statistics.median(t / q for t, q in pairs if q > 0)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -724,6 +759,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"query {statistics.median(fig.query_rps):.1f} req/s = {statistics.median(ratios):.2f} x "
         f"trivial ({statistics.median(fig.trivial_rps):.1f}); goal >= 0.40"
+    )
+    print(
+        f"server CPU per request: query {statistics.median(fig.cpu_ms['query']):.2f} ms, "
+        f"trivial {statistics.median(fig.cpu_ms['trivial']):.2f} ms: "
+        f"cpu_ratio {cpu_ratio(fig):.2f}"
     )
     print(
         f"latency one connection: p50 {fig.p50_ms:.1f} ms, p90 {fig.p90_ms:.1f} ms, "

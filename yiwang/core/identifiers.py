@@ -11,6 +11,7 @@ python-stdnum, so that it is the same code other projects review.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -67,6 +68,9 @@ class ResidentId:
     warnings: tuple[str, ...] = ()
 
 
+# A pure function of stdnum's static table; its lookup is most of a check's time (the exchange
+# gateway checks every key): remember the codes and years seen.
+@functools.lru_cache(maxsize=8192)
 def _region_name(code: str, birth_year: int) -> str | None:
     """Name of the GB/T 2260 address code from stdnum's historical table, or None if unknown.
 

@@ -45,6 +45,7 @@ from django.db.models import Field
 from django.utils import timezone
 
 from yiwang.core.audit import entry_hash, json_safe
+from yiwang.core.db.prepared import fetch_all_prepared
 from yiwang.exchange.models import GENESIS_HASH, AccessLogEntry, AccessLogHead
 from yiwang.ledger.services import entry_append
 
@@ -204,21 +205,21 @@ def _append_cas(
     digest = entry_hash(seen[1], _hashed(values))
     row = _params({**values, "prev_hash": seen[1], "entry_hash": digest}, connection)
     head = [values["seq"], digest, seen[0], seen[1]]
-    with connection.cursor() as cursor:
-        if insert:
+    if insert:
+        with connection.cursor() as cursor:
             cursor.execute(cas, head)
             if cursor.rowcount != 1:
                 return None, None
             cursor.execute(insert, row)
-        else:
-            cursor.execute(cas, head + row)
-            answer = cursor.fetchone()
-            if answer is None:  # no head row yet
-                return None, None
-            if answer[0] != 1:
-                # The statement's snapshot: a head committed meanwhile makes the next try fail
-                # too, and the one after it sees that head.
-                return None, (int(answer[1]), str(answer[2]))
+    else:
+        # Prepared: PostgreSQL plans the statement once per connection, not per call.
+        answers = fetch_all_prepared(cas, head + row)
+        if not answers:  # no head row yet
+            return None, None
+        if answers[0][0] != 1:
+            # The statement's snapshot: a head committed meanwhile makes the next try fail
+            # too, and the one after it sees that head.
+            return None, (int(answers[0][1]), str(answers[0][2]))
     _head_seen = (int(values["seq"]), digest)
     return int(values["seq"]), None
 
@@ -258,6 +259,40 @@ def _append_locked(record: Mapping[str, Any]) -> tuple[int, str]:
     head.seq, head.last_hash = values["seq"], digest
     head.save(update_fields=["seq", "last_hash"])
     return int(values["seq"]), digest
+
+
+@functools.cache
+def _immediate_statements() -> tuple[str, str, str]:
+    """(read the head, insert the row, move the head) with ``?`` placeholders, for SQLite."""
+    head, entry = AccessLogHead._meta.db_table, AccessLogEntry._meta.db_table
+    columns, marks = ", ".join(_COLUMNS), ", ".join("?" * len(_COLUMNS))
+    return (
+        f"SELECT seq, last_hash FROM {head} WHERE id = 1",  # noqa: S608 - names from the models
+        f"INSERT INTO {entry} ({columns}) VALUES ({marks})",  # noqa: S608
+        f"UPDATE {head} SET seq = ?, last_hash = ? WHERE id = 1",  # noqa: S608
+    )
+
+
+def _append_immediate(record: Mapping[str, Any]) -> int | None:
+    """Append on SQLite in a write transaction of its own (``immediate()`` of the platform's
+    SQLite backend): three statements under the write lock, so the head read is the head, with
+    none of an atomic block's bookkeeping. None if there is no head row yet (the ORM path
+    creates it)."""
+    global _head_seen
+    connection = transaction.get_connection()
+    read, insert, move = _immediate_statements()
+    with connection.immediate() as db:
+        head = db.execute(read).fetchone()
+        if head is None:
+            return None
+        values = {**record, "seq": head[0] + 1}
+        digest = entry_hash(head[1], _hashed(values))
+        db.execute(
+            insert, _params({**values, "prev_hash": head[1], "entry_hash": digest}, connection)
+        )
+        db.execute(move, (values["seq"], digest))
+    _head_seen = (int(values["seq"]), digest)
+    return int(values["seq"])
 
 
 def _append_independent(record: Mapping[str, Any]) -> int:
@@ -312,9 +347,15 @@ def log_append(values: Mapping[str, Any]) -> int:
     record = _normalise(values)
     if not _inside_caller_transaction():
         log_settle()
-        if transaction.get_connection().vendor == "postgresql":
+        connection = transaction.get_connection()
+        if connection.vendor == "postgresql":
             # One statement, atomic on its own: no BEGIN/COMMIT round trips.
             seq = _append_optimistic(record)
+            if seq is not None:
+                return seq
+        elif hasattr(connection, "immediate") and not connection.in_atomic_block:
+            # (inside a test case's transaction the ORM path below appends)
+            seq = _append_immediate(record)
             if seq is not None:
                 return seq
         with transaction.atomic():

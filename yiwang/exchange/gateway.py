@@ -30,6 +30,7 @@ from yiwang.accounts.models import Department, EnterpriseMember, User
 from yiwang.applications.models import Application, Task
 from yiwang.core import masking
 from yiwang.core.crypto import blind_index
+from yiwang.core.db.prepared import fetch_all_prepared
 from yiwang.core.errors import DomainError
 from yiwang.core.errors import ValidationError as CoreValidationError
 from yiwang.core.identifiers import resident_id_parse, uscc_validate
@@ -216,10 +217,9 @@ def _case_item_codes(case_number: str, consumer: Department) -> set[str] | None:
     application (accepting department, a task's department or a bundle member's department)
     or a hotline work order (lead unit or an assigned unit)."""
     # Only the columns the check needs: the whole row would decrypt the applicant's fields.
-    with connection.cursor() as cursor:
-        cursor.execute(_case_sql(), [consumer.pk, case_number])
-        row = cursor.fetchone()
-    if row is not None:
+    rows = fetch_all_prepared(_case_sql(), [consumer.pk, case_number])
+    if rows:
+        row = rows[0]
         _id, department_id, members_raw, task_code, catalog_code, has_task = row
         members = (json.loads(members_raw) if isinstance(members_raw, str) else members_raw) or []
         takes_part = (

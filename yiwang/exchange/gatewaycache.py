@@ -92,14 +92,35 @@ def _version() -> str:
 cache_version = _version
 
 
+# The version file as this process read it last: (inode, mtime in ns, size, monotonic time of
+# the read, version). A bump replaces the file (a new inode, a new mtime), so a call that finds
+# the same stat takes the version it read then: one stat() instead of open, read and close. An
+# inode reused by a second bump within the file system's timestamp granularity would look the
+# same, so the file is read again at least every VERSION_REREAD_S whatever its stat says.
+_file_seen: tuple[int, int, int, float, str] | None = None
+VERSION_REREAD_S = 1.0
+
+
+def _version_file_read() -> str:
+    global _file_seen
+    path = os.path.join(settings.DATA_DIR, VERSION_FILE)
+    try:
+        found = os.stat(path)
+        seen, now = _file_seen, time.monotonic()
+        stamp = (found.st_ino, found.st_mtime_ns, found.st_size)
+        if seen is not None and seen[:3] == stamp and now - seen[3] < VERSION_REREAD_S:
+            return seen[4]
+        with open(path, encoding="utf-8") as handle:
+            version = handle.read()
+    except FileNotFoundError:
+        return _version_set()
+    _file_seen = (*stamp, now, version)
+    return version
+
+
 def _version_read() -> str:
     if isinstance(caches["default"], LocMemCache):
-        # Read on every call: a plain open() of the name, not pathlib's objects.
-        try:
-            with open(os.path.join(settings.DATA_DIR, VERSION_FILE), encoding="utf-8") as handle:
-                return handle.read()
-        except FileNotFoundError:
-            return _version_set()
+        return _version_file_read()
     version = cache.get(VERSION_KEY)
     if version is None:
         cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)

@@ -16,6 +16,7 @@ PostgreSQL must support protocol-level prepared statements (PgBouncer 1.21 or la
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,6 +31,13 @@ def fetch_all_prepared(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]
             cursor.execute(sql, params)
             rows: list[tuple[Any, ...]] = cursor.fetchall()
             return rows
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as raw:
-            raw.execute(sql, params, prepare=True)
-            return raw.fetchall()
+        started = time.monotonic()
+        try:
+            with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as raw:
+                raw.execute(sql, params, prepare=True)
+                return raw.fetchall()
+        finally:
+            if connection.queries_logged:  # as Django's own cursor records it (tests, DEBUG)
+                connection.queries_log.append(
+                    {"sql": f"{sql} {tuple(params)!r}", "time": f"{time.monotonic() - started:.3f}"}
+                )

@@ -133,3 +133,98 @@ def test_after_the_timeout_a_writer_goes_ahead_and_never_frees_another_s_turn(db
         w.close()
     finally:
         backend._writers.release()
+
+
+def _rows(path: Path) -> list[str]:
+    w = _wrapper(path)
+    with w.cursor() as cursor:
+        cursor.execute("SELECT v FROM t ORDER BY id")
+        values = [v for (v,) in cursor.fetchall()]
+    w.close()
+    return values
+
+
+def test_immediate_commits_its_block_and_gives_the_queue_back(db_file: Path):
+    w = _wrapper(db_file)
+    with w.immediate() as db:
+        assert backend._writers.locked()
+        assert w.connection.in_transaction
+        db.execute("INSERT INTO t (v) VALUES (?)", ("a",))
+        db.execute("INSERT INTO t (v) VALUES (?)", ("b",))
+    assert not backend._writers.locked()
+    assert not w.connection.in_transaction
+    w.close()
+    assert _rows(db_file) == ["a", "b"]
+
+
+def test_immediate_rolls_back_the_whole_block_on_an_error(db_file: Path):
+    from django.db import IntegrityError
+
+    w = _wrapper(db_file)
+
+    def same_id_twice() -> None:
+        with w.immediate() as db:
+            db.execute("INSERT INTO t (id, v) VALUES (?, ?)", (1, "first"))
+            db.execute("INSERT INTO t (id, v) VALUES (?, ?)", (1, "same id"))
+
+    def crash_mid_way() -> None:
+        with w.immediate() as db:
+            db.execute("INSERT INTO t (v) VALUES (?)", ("then a crash",))
+            raise RuntimeError("crash mid-way")
+
+    with pytest.raises(IntegrityError):  # SQLite's error, as Django's
+        same_id_twice()
+    assert not backend._writers.locked()
+    assert not w.connection.in_transaction
+    with pytest.raises(RuntimeError):
+        crash_mid_way()
+    assert not backend._writers.locked()
+    w.close()
+    assert _rows(db_file) == []
+
+
+def test_immediate_waits_in_the_queue_for_a_transaction_of_the_orm(db_file: Path):
+    first, second = _wrapper(db_file), _wrapper(db_file)
+    _begin(first)
+    with first.cursor() as cursor:
+        cursor.execute("INSERT INTO t (v) VALUES ('orm')")
+    entered = threading.Event()
+
+    def write() -> None:
+        with second.immediate() as db:
+            entered.set()
+            db.execute("INSERT INTO t (v) VALUES (?)", ("raw",))
+
+    worker = threading.Thread(target=write)
+    worker.start()
+    assert not entered.wait(0.3)  # queued behind the ORM's transaction
+    _end(first, "commit")
+    worker.join(10)
+    assert entered.is_set()
+    first.close()
+    second.close()
+    assert _rows(db_file) == ["orm", "raw"]
+
+
+def test_immediate_refuses_to_run_inside_an_atomic_block(db_file: Path):
+    from django.db.transaction import TransactionManagementError
+
+    w = _wrapper(db_file)
+    w.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+    w.in_atomic_block = True
+    with pytest.raises(TransactionManagementError), w.immediate():
+        pass
+    w.in_atomic_block = False
+    w.rollback()
+    w.set_autocommit(True)
+    assert not backend._writers.locked()
+    w.close()
+
+
+def test_immediate_records_its_statements_where_django_records_queries(db_file: Path):
+    w = _wrapper(db_file)
+    w.force_debug_cursor = True
+    with w.immediate() as db:
+        db.execute("INSERT INTO t (v) VALUES (?)", ("logged",))
+    assert [q["sql"] for q in w.queries] == ["INSERT INTO t (v) VALUES (?) ('logged',)"]
+    w.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -107,3 +107,44 @@ def test_on_postgresql_a_moved_head_is_retried_without_the_lock() -> None:
     AccessLogEntry.objects.filter(seq=3).update(purpose="改过的用途")
     report = log_verify()
     assert (report.ok, report.bad_seq) == (False, 3)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_any_transaction_an_append_is_one_short_write() -> None:
+    """The gateway's own path (no caller's transaction): on SQLite three statements in one
+    write transaction of their own (``immediate()``), on PostgreSQL the one CTE."""
+    assert log_append(row(1)) == 1
+    with CaptureQueriesContext(connection) as second:
+        assert log_append(row(2)) == 2
+    statements = [q["sql"].split()[0].upper() for q in second.captured_queries]
+    if connection.vendor == "postgresql":
+        assert statements == ["WITH"]
+    else:
+        assert statements == ["SELECT", "INSERT", "UPDATE"]
+    report = log_verify()
+    assert (report.ok, report.rows) == (True, 2)
+    head = AccessLogHead.objects.get(id=1)
+    assert (head.seq, head.last_hash) == (2, AccessLogEntry.objects.get(seq=2).entry_hash)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_any_transaction_a_failed_append_changes_nothing() -> None:
+    log_append(row(1))
+    first = AccessLogEntry.objects.get(seq=1)
+    # A row already holding the next seq (as if written behind the log's back) makes the
+    # INSERT fail: the head must not move and the next append must still work.
+    AccessLogEntry.objects.create(
+        **accesslog._normalise(row(7)),
+        seq=2,
+        prev_hash=first.entry_hash,
+        entry_hash="f" * 64,
+    )
+    accesslog._head_seen = None
+    with pytest.raises(IntegrityError):
+        log_append(row(2))
+    head = AccessLogHead.objects.get(id=1)
+    assert (head.seq, head.last_hash) == (1, first.entry_hash)
+    assert AccessLogEntry.objects.count() == 2
+    AccessLogEntry.objects.filter(seq=2).delete()
+    assert log_append(row(3)) == 2
+    assert log_verify().ok

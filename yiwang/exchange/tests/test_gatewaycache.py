@@ -3,6 +3,7 @@ very next call (transactional tests, so that ``on_commit`` runs as in production
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -124,3 +125,27 @@ def test_a_change_made_by_another_process_is_seen_on_the_next_call(tmp_path: Pat
         assert cache.get(gatewaycache.VERSION_KEY) is None
         path.write_text("set-by-another-process")
     assert refused_code(world) == "exchange.grant_revoked"
+
+
+def test_the_version_file_is_read_again_when_replaced_or_after_the_reread_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Embedded, a call stats the version file and reads it only when its stat changed (a
+    bump replaces it) or VERSION_REREAD_S has passed (an inode reused within the timestamp
+    granularity would show the same stat)."""
+    path = Path(gatewaycache.settings.DATA_DIR) / gatewaycache.VERSION_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("a" * 32)
+    assert gatewaycache._version_file_read() == "a" * 32
+    # Another process replaces it (as _version_set does): a new inode, seen at once.
+    staged = path.with_name("staged")
+    staged.write_text("b" * 32)
+    os.replace(staged, path)
+    assert gatewaycache._version_file_read() == "b" * 32
+    # The same inode, size and mtime with other content: taken from memory until the re-read.
+    before = os.stat(path)
+    path.write_text("c" * 32)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert gatewaycache._version_file_read() == "b" * 32
+    monkeypatch.setattr(gatewaycache, "VERSION_REREAD_S", 0.0)
+    assert gatewaycache._version_file_read() == "c" * 32

@@ -13,15 +13,24 @@ bounded by the connection's ``timeout`` option; after it the transaction goes ah
 the queue and SQLite's busy handler decides, as it would have without this backend, so a
 mistake here can slow a write down but never hang it.
 
+``immediate()`` is a short write outside Django's transaction machinery, for a hot path
+with a few hand-written statements (the exchange access log): the same queue and the same
+``BEGIN IMMEDIATE``, without the atomic block's bookkeeping.
+
 Used automatically for ``sqlite:`` database URLs (yiwang.settings.base).
 """
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import threading
+import time
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.db.backends.sqlite3 import base
+from django.db.transaction import TransactionManagementError
 
 from yiwang.core.db.precommit import PrecommitMixin
 
@@ -62,3 +71,48 @@ class DatabaseWrapper(PrecommitMixin, base.DatabaseWrapper):
             return super()._close()  # type: ignore[misc]
         finally:
             self._release_writers_lock()
+
+    @contextlib.contextmanager
+    def immediate(self) -> Iterator[RawWriter]:
+        """One write transaction on the raw connection, queued with this process's other
+        writers: committed when the block ends, rolled back if it raises. Not inside an
+        atomic block (it would commit the caller's work); nothing of Django's runs at its
+        commit (no ``on_commit``, no pre-commit step). SQLite errors come out as Django's."""
+        if self.in_atomic_block:
+            raise TransactionManagementError("immediate() inside an atomic block")
+        self.ensure_connection()
+        timeout = float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
+        held = _writers.acquire(timeout=timeout)
+        try:
+            with self.wrap_database_errors:
+                raw = self.connection
+                raw.execute("BEGIN IMMEDIATE")
+                try:
+                    yield RawWriter(self, raw)
+                except BaseException:
+                    if raw.in_transaction:
+                        raw.execute("ROLLBACK")
+                    raise
+                raw.execute("COMMIT")
+        finally:
+            if held:
+                _writers.release()
+
+
+class RawWriter:
+    """The statements of an ``immediate()`` block (``?`` placeholders), recorded in the
+    connection's query log when Django records queries (tests, DEBUG), as its cursor does."""
+
+    def __init__(self, wrapper: DatabaseWrapper, raw: sqlite3.Connection) -> None:
+        self._wrapper, self._raw = wrapper, raw
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        if not self._wrapper.queries_logged:
+            return self._raw.execute(sql, params)
+        started = time.monotonic()
+        try:
+            return self._raw.execute(sql, params)
+        finally:
+            self._wrapper.queries_log.append(
+                {"sql": f"{sql} {tuple(params)!r}", "time": f"{time.monotonic() - started:.3f}"}
+            )
