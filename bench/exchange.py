@@ -575,7 +575,8 @@ def measure(args: argparse.Namespace, env: dict[str, str], data_dir: Path, state
                 loadavg.append(os.getloadavg()[0])
                 print(
                     f"    round {rnd} {target:<8} {result.rps:9.1f} req/s  "
-                    + "  ".join(f"p{k} {v:.1f} ms" for k, v in result.percentiles_ms.items()),
+                    + "  ".join(f"p{k} {v:.1f} ms" for k, v in result.percentiles_ms.items())
+                    + f"  server CPU {result.cpu_ms:.2f} ms a request",
                     flush=True,
                 )
         hb.step(f"latency: wrk on one connection, {args.duration} s")
@@ -584,7 +585,8 @@ def measure(args: argparse.Namespace, env: dict[str, str], data_dir: Path, state
         runs += 1
         print(
             f"    one connection {single.rps:9.1f} req/s  "
-            + "  ".join(f"p{k} {v:.1f} ms" for k, v in single.percentiles_ms.items()),
+            + "  ".join(f"p{k} {v:.1f} ms" for k, v in single.percentiles_ms.items())
+            + f"  server CPU {single.cpu_ms:.2f} ms a request",
             flush=True,
         )
         after = log_count(env)

@@ -34,7 +34,7 @@ import re
 import sqlite3
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -188,6 +188,40 @@ def _params(values: Mapping[str, Any], connection: Any) -> list[Any]:
     return row
 
 
+@functools.cache
+def _many_statement(rows: int) -> str:
+    """The PostgreSQL compare-and-set with ``rows`` rows appended (``_statements``' CTE with a
+    VALUES list): one statement for a batch of the process's queued calls."""
+    head, entry = AccessLogHead._meta.db_table, AccessLogEntry._meta.db_table
+    conn = connections["default"]
+    casts = ", ".join(f"CAST(%s AS {_cast_type(name, conn)})" for name in _COLUMNS)
+    values = ", ".join([f"({casts})"] * rows)
+    names = ", ".join(_COLUMNS)
+    return (
+        f"WITH moved AS (UPDATE {head} SET seq = %s, last_hash = %s"  # noqa: S608
+        " WHERE id = 1 AND seq = %s AND last_hash = %s RETURNING 1),"
+        f" added AS (INSERT INTO {entry} ({names}) SELECT v.* FROM moved,"
+        f" (VALUES {values}) AS v ({names}) RETURNING 1)"
+        f" SELECT (SELECT count(*) FROM added), seq, last_hash FROM {head} WHERE id = 1"
+    )
+
+
+def _chained(
+    records: Sequence[Mapping[str, Any]], after: tuple[int, str], connection: Any
+) -> tuple[list[list[Any]], tuple[int, str]]:
+    """The rows of ``records`` chained after the head ``after``, as statement parameters, and
+    the head after the last of them."""
+    rows: list[list[Any]] = []
+    seq, last = after
+    for record in records:
+        seq += 1
+        values = {**record, "seq": seq}
+        digest = entry_hash(last, _hashed(values))
+        rows.append(_params({**values, "prev_hash": last, "entry_hash": digest}, connection))
+        last = digest
+    return rows, (seq, last)
+
+
 # Tries of the compare-and-set before taking the lock: on PostgreSQL a failed try returns
 # the head it saw, so the next one usually succeeds while other processes append too.
 CAS_TRIES = 4
@@ -273,11 +307,35 @@ def _immediate_statements() -> tuple[str, str, str]:
     )
 
 
-def _append_immediate(record: Mapping[str, Any]) -> int | None:
-    """Append on SQLite in a write transaction of its own (``immediate()`` of the platform's
-    SQLite backend): three statements under the write lock, so the head read is the head, with
-    none of an atomic block's bookkeeping. None if there is no head row yet (the ORM path
-    creates it)."""
+def _append_many_cas(records: Sequence[Mapping[str, Any]]) -> int | None:
+    """PostgreSQL: append ``records`` in one statement by compare-and-set from the head this
+    process saw last (tried again from the head the statement saw); the first row's seq, or
+    None (no head known, or still moving: take the lock)."""
+    global _head_seen
+    connection = transaction.get_connection()
+    seen = _head_seen
+    for _try in range(CAS_TRIES):
+        if seen is None:
+            return None
+        rows, after = _chained(records, seen, connection)
+        params = [after[0], after[1], seen[0], seen[1]]
+        for row in rows:
+            params.extend(row)
+        answers = fetch_all_prepared(_many_statement(len(rows)), params)
+        if not answers:  # no head row yet
+            return None
+        if answers[0][0] == len(rows):
+            _head_seen = after
+            return seen[0] + 1
+        seen = (int(answers[0][1]), str(answers[0][2]))
+    return None
+
+
+def _append_many_immediate(records: Sequence[Mapping[str, Any]]) -> int | None:
+    """SQLite: append ``records`` in one write transaction of their own (``immediate()`` of
+    the platform's SQLite backend: under the write lock the head read is the head, and none of
+    an atomic block's bookkeeping); the first row's seq, or None if there is no head row yet
+    (the ORM path creates it)."""
     global _head_seen
     connection = transaction.get_connection()
     read, insert, move = _immediate_statements()
@@ -285,14 +343,74 @@ def _append_immediate(record: Mapping[str, Any]) -> int | None:
         head = db.execute(read).fetchone()
         if head is None:
             return None
-        values = {**record, "seq": head[0] + 1}
-        digest = entry_hash(head[1], _hashed(values))
-        db.execute(
-            insert, _params({**values, "prev_hash": head[1], "entry_hash": digest}, connection)
-        )
-        db.execute(move, (values["seq"], digest))
-    _head_seen = (int(values["seq"]), digest)
-    return int(values["seq"])
+        rows, after = _chained(records, (int(head[0]), str(head[1])), connection)
+        db.executemany(insert, rows)
+        db.execute(move, after)
+    _head_seen = after
+    return int(head[0]) + 1
+
+
+# The process's queue of rows to append (outside a caller's transaction). A call puts its row
+# in the queue and takes the leader's lock; whoever holds it appends every row queued by then
+# (at most BATCH_MAX at a time) in one write: one statement on PostgreSQL, one transaction on
+# SQLite. Under concurrent calls the single head is moved once per batch instead of once per
+# row, and the threads of a process no longer race each other's compare-and-set (each lost
+# race costs a round trip and another hash). A call returns only when its own row is committed.
+BATCH_MAX = 32
+
+
+class _Turn:
+    __slots__ = ("done", "error", "record", "seq")
+
+    def __init__(self, record: Mapping[str, Any]) -> None:
+        self.record = record
+        self.done = False
+        self.seq: int | None = None
+        self.error: BaseException | None = None
+
+
+_queue: list[_Turn] = []
+_queue_lock = threading.Lock()
+_leader = threading.Lock()
+
+
+def _append_batch(records: Sequence[Mapping[str, Any]]) -> int | None:
+    if transaction.get_connection().vendor == "postgresql":
+        return _append_many_cas(records)
+    return _append_many_immediate(records)
+
+
+def _append_queued(record: Mapping[str, Any]) -> int | None:
+    """Append ``record`` through the process's queue: its seq, or None (no head row yet, or
+    the head kept moving under the compare-and-set: the caller takes the locked path)."""
+    turn = _Turn(record)
+    with _queue_lock:
+        _queue.append(turn)
+    with _leader:
+        while not turn.done:
+            with _queue_lock:
+                batch = _queue[:BATCH_MAX]
+                del _queue[:BATCH_MAX]
+            try:
+                first = _append_batch([t.record for t in batch])
+            except Exception as exc:
+                if len(batch) == 1:
+                    batch[0].error = exc
+                else:  # one row must not fail the others: each alone, then
+                    for t in batch:
+                        try:
+                            t.seq = _append_batch([t.record])
+                        except Exception as alone:
+                            t.error = alone
+                for t in batch:
+                    t.done = True
+                continue
+            for offset, t in enumerate(batch):
+                t.seq = None if first is None else first + offset
+                t.done = True
+    if turn.error is not None:
+        raise turn.error
+    return turn.seq
 
 
 def _append_independent(record: Mapping[str, Any]) -> int:
@@ -348,14 +466,18 @@ def log_append(values: Mapping[str, Any]) -> int:
     if not _inside_caller_transaction():
         log_settle()
         connection = transaction.get_connection()
-        if connection.vendor == "postgresql":
-            # One statement, atomic on its own: no BEGIN/COMMIT round trips.
-            seq = _append_optimistic(record)
+        if not connection.in_atomic_block and (
+            connection.vendor == "postgresql" or hasattr(connection, "immediate")
+        ):
+            # Through the process's queue: one statement on PostgreSQL (atomic on its own, no
+            # BEGIN/COMMIT round trips), one short write on SQLite, for all the rows queued.
+            seq = _append_queued(record)
             if seq is not None:
                 return seq
-        elif hasattr(connection, "immediate") and not connection.in_atomic_block:
-            # (inside a test case's transaction the ORM path below appends)
-            seq = _append_immediate(record)
+        elif connection.vendor == "postgresql":
+            # (inside a test case's transaction, which a queued row of another thread must not
+            # join) one statement for this row alone
+            seq = _append_optimistic(record)
             if seq is not None:
                 return seq
         with transaction.atomic():

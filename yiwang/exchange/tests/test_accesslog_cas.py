@@ -4,10 +4,12 @@ exactly as before either way."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, connection
+from django.db import DatabaseError, IntegrityError, connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -148,3 +150,100 @@ def test_outside_any_transaction_a_failed_append_changes_nothing() -> None:
     AccessLogEntry.objects.filter(seq=2).delete()
     assert log_append(row(3)) == 2
     assert log_verify().ok
+
+
+def _in_thread(work: Any) -> threading.Thread:
+    def run() -> None:
+        try:
+            work()
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_calls_each_get_their_own_row_in_one_unbroken_chain() -> None:
+    log_append(row(0))
+    got: dict[int, list[int]] = {}
+
+    def calls(n: int) -> Any:
+        def work() -> None:
+            got[n] = [log_append(row(1000 * n + i)) for i in range(25)]
+
+        return work
+
+    threads = [_in_thread(calls(n)) for n in range(1, 7)]
+    for t in threads:
+        t.join(60)
+    seqs = sorted(s for mine in got.values() for s in mine)
+    assert seqs == list(range(2, 152))
+    sizes = dict(AccessLogEntry.objects.values_list("seq", "result_size"))
+    for n, mine in got.items():
+        assert [sizes[s] for s in mine] == [1000 * n + i for i in range(25)]
+    report = log_verify()
+    assert (report.ok, report.rows) == (True, 151)
+    head = AccessLogHead.objects.get(id=1)
+    assert (head.seq, head.last_hash) == (151, AccessLogEntry.objects.get(seq=151).entry_hash)
+
+
+def _queued_behind_the_leader(
+    records: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[int], dict[int, Any]]:
+    """Call log_append for ``records`` in threads while this test holds the leader's lock, so
+    that all of them queue; then let them go. (batch sizes appended, result by index)"""
+    sizes: list[int] = []
+    real = accesslog._append_batch
+
+    def counting(batch: Any) -> Any:
+        sizes.append(len(batch))
+        return real(batch)
+
+    monkeypatch.setattr(accesslog, "_append_batch", counting)
+    results: dict[int, Any] = {}
+
+    def call(i: int) -> Any:
+        def work() -> None:
+            try:
+                results[i] = log_append(records[i])
+            except Exception as exc:
+                results[i] = exc
+
+        return work
+
+    with accesslog._leader:
+        threads = [_in_thread(call(i)) for i in range(len(records))]
+        for _ in range(500):
+            if len(accesslog._queue) == len(records):
+                break
+            time.sleep(0.01)
+        assert len(accesslog._queue) == len(records)
+    for t in threads:
+        t.join(60)
+    return sizes, results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_queued_meanwhile_are_appended_in_one_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    log_append(row(0))
+    sizes, results = _queued_behind_the_leader([row(i) for i in range(1, 6)], monkeypatch)
+    assert sizes == [5]
+    assert sorted(results.values()) == [2, 3, 4, 5, 6]
+    for i, seq in results.items():
+        assert AccessLogEntry.objects.get(seq=seq).result_size == i + 1
+    assert log_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_that_cannot_be_written_fails_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    log_append(row(0))
+    bad = row(2**70)  # beyond any integer column
+    sizes, results = _queued_behind_the_leader([row(1), bad, row(3)], monkeypatch)
+    assert sizes == [3, 1, 1, 1]  # the batch fails, then each alone
+    assert isinstance(results[1], (DatabaseError, OverflowError))
+    assert sorted([results[0], results[2]]) == [2, 3]
+    assert AccessLogEntry.objects.count() == 3
+    report = log_verify()
+    assert (report.ok, report.rows) == (True, 3)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
@@ -133,7 +134,7 @@ def test_the_version_file_is_read_again_when_replaced_or_after_the_reread_time(
     """Embedded, a call stats the version file and reads it only when its stat changed (a
     bump replaces it) or VERSION_REREAD_S has passed (an inode reused within the timestamp
     granularity would show the same stat)."""
-    path = Path(gatewaycache.settings.DATA_DIR) / gatewaycache.VERSION_FILE
+    path = Path(settings.DATA_DIR) / gatewaycache.VERSION_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("a" * 32)
     assert gatewaycache._version_file_read() == "a" * 32

@@ -116,3 +116,14 @@ class RawWriter:
             self._wrapper.queries_log.append(
                 {"sql": f"{sql} {tuple(params)!r}", "time": f"{time.monotonic() - started:.3f}"}
             )
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> sqlite3.Cursor:
+        if not self._wrapper.queries_logged:
+            return self._raw.executemany(sql, rows)
+        started = time.monotonic()
+        try:
+            return self._raw.executemany(sql, rows)
+        finally:
+            self._wrapper.queries_log.append(
+                {"sql": f"{sql} ({len(rows)} rows)", "time": f"{time.monotonic() - started:.3f}"}
+            )
