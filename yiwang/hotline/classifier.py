@@ -14,17 +14,23 @@ only the first ``BODY_CHARS`` characters of the body count, because the topic of
 stated at its start and the rest (history, greetings, grievances) mostly adds noise. A text
 without a subject keeps more (``BODY_CHARS_ALONE``): its body is the only statement of the topic.
 
-The model adds the scores of two: a class-balanced linear SVM on TF-IDF (sublinear) character
-1–2-grams and Complement Naive Bayes on TF-IDF jieba words. Three-fold cross-validated scores
-of the training data then fit, in this order: the weight of Naive Bayes in the sum, one offset
-per class added to its score (chosen for macro-F1, which lifts small classes that a
-class-balanced SVM still under-predicts), and the temperature of the softmax that turns the
-scores into probabilities (temperature scaling), so ``confidence`` is calibrated without
-changing which label wins.
+The model adds the scores of two (three with hints, below): a class-balanced linear SVM on
+TF-IDF (sublinear) character 1–2-grams and Complement Naive Bayes on TF-IDF jieba words.
+Three-fold cross-validated scores of the training data then fit, in this order: the weight of
+Naive Bayes (and of the hint matcher) in the sum, one offset per class added to its score
+(chosen for macro-F1, which lifts small classes that a class-balanced SVM still under-predicts;
+kept only if offsets fitted on half of those rows raise the macro-F1 of the other half, since
+otherwise they only follow noise), and the temperature of the softmax that turns the scores
+into probabilities (temperature scaling), so ``confidence`` is calibrated without changing
+which label wins.
 
 ``hints`` (optional) are short phrases per label, e.g. the names of a category's sub-categories
 in the hotline's category tree; each becomes an extra training document, which teaches the model
-words that the historical orders use too rarely.
+words that the historical orders use too rarely. They also make a third scorer, the hint
+matcher: the TF-IDF character 2–3-grams of a text against those of each label's hints joined
+into one document (the IDF over labels, so a name every category has, like 其他, weighs
+least). It names the category of an order whose key word (直销, 商标, 特种设备 …) the orders
+of that category seldom use; its weight in the sum is cross-validated with that of Naive Bayes.
 
 A model file is a one-line JSON header (format version, scikit-learn version, labels, training
 time, sample count) followed by a joblib pickle. Load only files you wrote yourself: unpickling
@@ -56,9 +62,10 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
-FORMAT_VERSION = 2
-# Version 1 lacks the per-class offsets; it loads and scores as it did (offsets of zero).
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+# Version 1 lacks the per-class offsets, version 2 the hint matcher; they load and score as
+# they did (offsets of zero, no matcher).
+READABLE_VERSIONS = (1, 2, 3)
 MAGIC = "yiwang-hotline-classifier"
 SUBJECT_SEPARATOR = "\t"
 SUBJECT_REPEAT = 3
@@ -87,6 +94,8 @@ class ClassifierParams:
     nb_alpha: float = 0.1
     nb_weight: float = 1.0  # used as is when ``fit_mix`` is off or no calibration runs
     hint_weight: float = 1.0
+    hint_match: bool = True  # the hint matcher (only with hints)
+    match_weight: float = 1.0  # of the hint matcher; used as is like ``nb_weight``
     fit_mix: bool = True  # choose nb_weight on cross-validated scores of the training data
     fit_offsets: bool = True  # per-class score offsets that maximise cross-validated macro-F1
 
@@ -306,6 +315,7 @@ def _train(
     if calibrate:
         calibration = _calibrate(texts, labels, hint_texts, hint_labels, params, seed)
         model.nb_weight = calibration.nb_weight
+        model.match_weight = calibration.match_weight
         model.offsets = calibration.offsets_for([str(c) for c in model.classes_])
         temperature = calibration.temperature
     header = ClassifierHeader(
@@ -371,15 +381,26 @@ class _Ensemble:
         self.word_tfidf = TfidfVectorizer(analyzer=words, sublinear_tf=True, dtype=np.float32)
         self.nb = ComplementNB(alpha=params.nb_alpha)
         self.nb_weight = params.nb_weight
+        self.use_matcher = params.hint_match
+        # fitted on the hints, one document per label; None without hints
+        self.match_tfidf: TfidfVectorizer | None = None
+        self.match_matrix: np.ndarray[Any, Any] = np.zeros((0, 0))
+        self.match_weight = params.match_weight
+        self.match_scale = 1.0
         self.scales = (1.0, 1.0)
         # Added to the scores of each class (in ``classes_`` order); fitted with the
         # temperature, zero until then.
         self.offsets: np.ndarray[Any, Any] = np.zeros(0)
-        self._scorers: tuple[_LinearScorer, _LinearScorer] | None = None
+        self._scorers: tuple[_LinearScorer, _LinearScorer, _LinearScorer | None] | None = None
         self.classes_: np.ndarray[Any, Any] = np.array([])
 
     def fit(
-        self, texts: list[str], labels: list[str], sample_weight: np.ndarray[Any, Any]
+        self,
+        texts: list[str],
+        labels: list[str],
+        sample_weight: np.ndarray[Any, Any],
+        *,
+        hints: tuple[list[str], list[str]] | None = None,
     ) -> _Ensemble:
         try:
             chars = self.char_tfidf.fit_transform(texts)
@@ -396,22 +417,59 @@ class _Ensemble:
             _spread(_two_columns(self.svm.decision_function(chars))),
             _spread(self.nb.predict_log_proba(words_)),
         )
+        self.match_tfidf = None
+        self._scorers = None
+        if hints and self.use_matcher:
+            self._fit_matcher(*hints)
+            matcher = self._compile()[2]
+            if matcher is not None:
+                # the spread over the orders: the hints themselves match far above them
+                orders = texts[: len(texts) - len(hints[0])] or texts
+                self.match_scale = _spread(np.array([matcher.scores(t) for t in orders]))
+            self._scorers = None
         return self
 
-    def decision_function(self, texts: list[str]) -> np.ndarray[Any, Any]:
-        svm, nb = self.components(texts)
-        return np.asarray(svm + self.nb_weight * nb + self.offsets)
+    def _fit_matcher(self, hint_texts: list[str], hint_labels: list[str]) -> None:
+        classes = [str(c) for c in self.classes_]
+        documents = [
+            " ".join(t for t, label in zip(hint_texts, hint_labels, strict=True) if label == c)
+            for c in classes
+        ]
+        # Fitted on the raw hint documents (normalising would cut them to a body's length),
+        # then scoring texts as the other scorers see them.
+        vectorizer = TfidfVectorizer(
+            analyzer="char", ngram_range=MATCH_NGRAMS, sublinear_tf=True, dtype=np.float32
+        )
+        try:
+            matrix = vectorizer.fit_transform(documents)
+        except ValueError:  # hints of a single character each: nothing to match
+            return
+        vectorizer.set_params(preprocessor=normalise)
+        self.match_tfidf = vectorizer
+        self.match_matrix = np.asarray(matrix.toarray(), dtype=np.float64)
 
-    def components(self, texts: list[str]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-        """The scaled, row-centred scores of the SVM and of Naive Bayes, before mixing."""
+    def decision_function(self, texts: list[str]) -> np.ndarray[Any, Any]:
+        svm, nb, match = self.components(texts)
+        return np.asarray(svm + self.nb_weight * nb + self.match_weight * match + self.offsets)
+
+    def components(
+        self, texts: list[str]
+    ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """The scaled, row-centred scores of the SVM, of Naive Bayes and of the hint matcher
+        (zeros without one), before mixing."""
         if self._scorers is None:
             self._scorers = self._compile()
-        chars, words_ = self._scorers
+        chars, words_, matcher = self._scorers
         svm = _centred(np.array([chars.scores(text) for text in texts])) / self.scales[0]
         nb = _centred(np.array([words_.scores(text) for text in texts])) / self.scales[1]
-        return svm, nb
+        if matcher is None:
+            match = np.zeros_like(svm)
+        else:
+            match = _centred(np.array([matcher.scores(text) for text in texts]))
+            match /= self.match_scale
+        return svm, nb, match
 
-    def _compile(self) -> tuple[_LinearScorer, _LinearScorer]:
+    def _compile(self) -> tuple[_LinearScorer, _LinearScorer, _LinearScorer | None]:
         weights, intercept = self.svm.coef_, self.svm.intercept_
         if weights.shape[0] == 1:  # two classes: sklearn keeps the second one's side only
             weights = np.vstack([-weights, weights]) / 2
@@ -420,14 +478,23 @@ class _Ensemble:
             _LinearScorer(self.char_tfidf, weights, intercept),
             # log-probabilities minus a per-row constant: the row centring removes it anyway
             _LinearScorer(self.word_tfidf, self.nb.feature_log_prob_, np.zeros(len(self.classes_))),
+            None
+            if self.match_tfidf is None
+            else _LinearScorer(self.match_tfidf, self.match_matrix, np.zeros(len(self.classes_))),
         )
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_scorers": None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        # Format 1 models predate the offsets: without them they score exactly as before.
+        # Format 1 models predate the offsets, format 2 the hint matcher: without them they
+        # score exactly as before.
         state.setdefault("offsets", np.zeros(len(state["classes_"])))
+        state.setdefault("use_matcher", False)
+        state.setdefault("match_tfidf", None)
+        state.setdefault("match_matrix", np.zeros((0, 0)))
+        state.setdefault("match_weight", 0.0)
+        state.setdefault("match_scale", 1.0)
         self.__dict__.update(state)
 
 
@@ -485,7 +552,8 @@ def _fit(
     weights = np.ones(len(texts))
     if n_hints:
         weights[len(texts) - n_hints :] = params.hint_weight
-    return _Ensemble(params, seed).fit(texts, labels, weights)
+    hints = (texts[len(texts) - n_hints :], labels[len(labels) - n_hints :]) if n_hints else None
+    return _Ensemble(params, seed).fit(texts, labels, weights, hints=hints)
 
 
 def _softmax(z: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -495,6 +563,8 @@ def _softmax(z: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
 
 
 NB_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)
+MATCH_WEIGHTS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0)
+MATCH_NGRAMS = (2, 3)
 OFFSET_STEPS = np.linspace(-1.0, 1.0, 21)
 OFFSET_ROUNDS = 2
 
@@ -502,6 +572,7 @@ OFFSET_ROUNDS = 2
 @dataclass(frozen=True)
 class _Calibration:
     nb_weight: float
+    match_weight: float
     offsets: dict[str, float]
     temperature: float
 
@@ -523,18 +594,26 @@ def _calibrate(
     boundaries of small classes, which a macro-F1 weighs as much as large ones; the temperature
     then makes the confidences calibrated without changing which label wins."""
     classes = sorted(set(labels))
-    svm, nb = _out_of_fold(texts, labels, hint_texts, hint_labels, params, seed, classes)
+    svm, nb, match = _out_of_fold(texts, labels, hint_texts, hint_labels, params, seed, classes)
     column = {label: i for i, label in enumerate(classes)}
     truth = np.array([column[label] for label in labels])
-    weight = params.nb_weight
+    weight, match_weight = params.nb_weight, params.match_weight
     if params.fit_mix:
-        # ties keep the configured weight (it comes first)
-        candidates = [params.nb_weight, *(w for w in NB_WEIGHTS if w != params.nb_weight)]
-        weight = max(candidates, key=lambda w: _macro_f1(truth, (svm + w * nb).argmax(axis=1)))
-    scores = svm + weight * nb
+        # ties keep the configured weights (they come first)
+        nb_candidates = [params.nb_weight, *(w for w in NB_WEIGHTS if w != params.nb_weight)]
+        match_candidates = [params.match_weight]
+        if hint_texts and params.hint_match:
+            match_candidates += [w for w in MATCH_WEIGHTS if w != params.match_weight]
+        weight, match_weight = max(
+            ((w, m) for m in match_candidates for w in nb_candidates),
+            key=lambda wm: _macro_f1(truth, (svm + wm[0] * nb + wm[1] * match).argmax(axis=1)),
+        )
+    scores = svm + weight * nb + match_weight * match
     offsets = np.zeros(len(classes))
     if params.fit_offsets:
         offsets = _fit_offsets(scores, truth)
+        if offsets.any() and not _offsets_generalise(scores, truth, seed):
+            offsets = np.zeros(len(classes))
     scores = scores + offsets
 
     def loss(log_t: float) -> float:
@@ -544,6 +623,7 @@ def _calibrate(
     result = minimize_scalar(loss, bounds=(np.log(0.01), np.log(10.0)), method="bounded")
     return _Calibration(
         nb_weight=weight,
+        match_weight=match_weight,
         offsets={c: float(o) for c, o in zip(classes, offsets, strict=True)},
         temperature=float(np.exp(result.x)),
     )
@@ -557,9 +637,9 @@ def _out_of_fold(
     params: ClassifierParams,
     seed: int,
     classes: list[str],
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """3-fold cross-validated component scores (SVM, Naive Bayes), columns in ``classes``
-    order."""
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """3-fold cross-validated component scores (SVM, Naive Bayes, hint matcher), columns in
+    ``classes`` order."""
     smallest = min(Counter(labels).values())
     folds: StratifiedKFold | KFold
     if smallest >= 2:
@@ -569,6 +649,7 @@ def _out_of_fold(
     column = {label: i for i, label in enumerate(classes)}
     svm = np.zeros((len(texts), len(classes)))
     nb = np.zeros((len(texts), len(classes)))
+    match = np.zeros((len(texts), len(classes)))
     y = np.array(labels)
     for train, test in folds.split(texts, y):
         train_texts = [texts[i] for i in train] + hint_texts
@@ -576,14 +657,14 @@ def _out_of_fold(
         fold = _fit(train_texts, train_labels, len(hint_texts), params, seed)
         fold_classes = [str(c) for c in fold.classes_]
         for scores, fold_scores in zip(
-            (svm, nb), fold.components([texts[i] for i in test]), strict=True
+            (svm, nb, match), fold.components([texts[i] for i in test]), strict=True
         ):
             for j, label in enumerate(fold_classes):
                 scores[test, column[label]] = fold_scores[:, j]
             # a class absent from this fold's training part scores lowest everywhere
             for c in set(classes) - set(fold_classes):
                 scores[test, column[c]] = fold_scores.min() - 1
-    return svm, nb
+    return svm, nb, match
 
 
 def _fit_offsets(scores: np.ndarray[Any, Any], truth: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -604,6 +685,26 @@ def _fit_offsets(scores: np.ndarray[Any, Any], truth: np.ndarray[Any, Any]) -> n
         if not changed:
             break
     return offsets
+
+
+def _offsets_generalise(
+    scores: np.ndarray[Any, Any], truth: np.ndarray[Any, Any], seed: int
+) -> bool:
+    """Whether offsets fitted on one half of the rows raise the macro-F1 of the other half,
+    on average over both ways round. Their gain on the rows they were fitted on always looks
+    positive; where the scores already place the boundaries well (e.g. with the hint matcher)
+    they only follow noise."""
+    counts = np.bincount(truth)
+    if counts[counts > 0].min() < 2:
+        return True  # too few rows to split: keep them, as before this check
+    halves = StratifiedKFold(n_splits=2, shuffle=True, random_state=seed)
+    gain = 0.0
+    for fit_rows, check_rows in halves.split(scores, truth):
+        offsets = _fit_offsets(scores[fit_rows], truth[fit_rows])
+        check, check_truth = scores[check_rows], truth[check_rows]
+        gain += _macro_f1(check_truth, (check + offsets).argmax(axis=1))
+        gain -= _macro_f1(check_truth, check.argmax(axis=1))
+    return gain > 0
 
 
 def _macro_f1(truth: np.ndarray[Any, Any], predicted: np.ndarray[Any, Any]) -> float:

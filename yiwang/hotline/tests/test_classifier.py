@@ -18,6 +18,7 @@ from yiwang.hotline import classifier as classifier_module
 from yiwang.hotline.classifier import (
     FORMAT_VERSION,
     ClassifierError,
+    ClassifierParams,
     Prediction,
     _two_columns,
     classifier_holdout_report,
@@ -194,7 +195,7 @@ def test_another_format_version_is_refused(clf, tmp_path):
     path.write_bytes(json.dumps(header).encode() + b"\n" + rest)
 
     with pytest.raises(
-        ClassifierError, match="model format version 3, this yiwang reads versions 1, 2"
+        ClassifierError, match="model format version 4, this yiwang reads versions 1, 2, 3"
     ):
         classifier_load(path)
 
@@ -217,10 +218,87 @@ def test_a_format_1_model_still_loads_and_scores_without_offsets(clf, tmp_path):
 
     assert loaded.header.format_version == 1
     assert loaded._model.offsets.tolist() == [0.0, 0.0, 0.0]
-    svm, nb = clf._model.components(texts)
+    svm, nb, _ = clf._model.components(texts)
     assert np.allclose(
         loaded._model.decision_function(texts), svm + clf._model.nb_weight * nb, atol=1e-9
     )
+
+
+HINTS = {
+    WATER: ["水质 二次供水", "管网 爆管 抢修", "其他 其他"],
+    NOISE: ["大气污染 雾霾", "噪声 工业噪声", "其他 其他"],
+    LIGHT: ["市政设施 井盖", "其他 其他"],
+}
+
+
+@pytest.fixture(scope="module")
+def hinted():
+    texts, labels = dataset()
+    return classifier_train(texts=texts, labels=labels, hints=HINTS, seed=0)
+
+
+def test_a_format_2_model_still_loads_and_scores_without_the_hint_matcher(hinted, tmp_path):
+    # A format 2 file: the pickled ensemble predates the hint matcher's attributes.
+    path = tmp_path / "model.bin"
+    hinted.save(path)
+    first, _ = path.read_bytes().split(b"\n", 1)
+    header = json.loads(first)
+    header["format_version"] = 2
+    old = copy.copy(hinted._model)
+    for name in ("use_matcher", "match_tfidf", "match_matrix", "match_weight", "match_scale"):
+        del old.__dict__[name]
+    buffer = io.BytesIO()
+    joblib.dump({"model": old, "temperature": 1.0}, buffer)
+    path.write_bytes(json.dumps(header).encode() + b"\n" + buffer.getvalue())
+    texts = ["路灯坏了", "雾霾严重", "自来水有异味"]
+
+    loaded = classifier_load(path)
+
+    assert loaded.header.format_version == 2
+    assert loaded._model.match_tfidf is None
+    svm, nb, match = hinted._model.components(texts)
+    assert np.abs(match).max() > 0.1  # the new model does use its matcher
+    model = hinted._model
+    assert np.allclose(
+        loaded._model.decision_function(texts),
+        svm + model.nb_weight * nb + model.offsets,
+        atol=1e-9,
+    )
+    assert loaded._model.components(texts)[2].tolist() == [[0.0, 0.0, 0.0]] * 3
+
+
+def test_the_hint_matcher_scores_as_scikit_learn(hinted):
+    model = hinted._model
+    texts = ["工业噪声和雾霾", "二次供水水质差", "井盖丢了", "没有一个认识的字 xyz"]
+
+    _, _, fast = model.components(texts)
+    slow = (model.match_tfidf.transform(texts) @ model.match_matrix.T).astype(np.float64)
+
+    assert np.allclose(fast, (slow - slow.mean(axis=1, keepdims=True)) / model.match_scale)
+    assert fast[3].tolist() == [0.0, 0.0, 0.0]  # nothing in common with any hint
+
+
+def test_the_hint_matcher_names_the_category_of_a_hint_word(hinted):
+    # 井盖 is in no order, only in the hints of LIGHT; 其他 is in every label's hints
+    _, _, match = hinted._model.components(["井盖", "其他"])
+    columns = list(hinted.labels)
+
+    assert int(match[0].argmax()) == columns.index(LIGHT)
+    assert match[0, columns.index(LIGHT)] > 1.0
+    assert np.abs(match[1]).max() < np.abs(match[0]).max() / 2
+
+
+def test_calibration_fits_the_weight_of_the_hint_matcher(hinted):
+    texts, labels = dataset()
+    off = classifier_train(
+        texts=texts, labels=labels, hints=HINTS, params=ClassifierParams(hint_match=False)
+    )
+
+    assert hinted._model.match_weight in classifier_module.MATCH_WEIGHTS
+    assert hinted._model.match_tfidf is not None
+    assert off._model.match_tfidf is None
+    assert off._model.match_weight == 1.0  # unused: its scores are zero
+    assert off._model.components(["井盖"])[2].tolist() == [[0.0, 0.0, 0.0]]
 
 
 def test_calibration_fits_the_mix_and_the_class_offsets(clf):
@@ -250,6 +328,23 @@ def test_class_offsets_lift_an_under_predicted_small_class():
     assert classifier_module._macro_f1(truth, scores.argmax(axis=1)) == pytest.approx(8 / 9 / 2)
     assert classifier_module._macro_f1(truth, (scores + offsets).argmax(axis=1)) == 1.0
     assert offsets[1] - offsets[0] > 0.2
+
+
+def test_offsets_are_kept_only_where_they_gain_on_rows_they_were_not_fitted_on():
+    # Class 1 (ten rows of fifty): half of its rows score a little below class 0. An offset
+    # fitted on either half of the rows lifts them in the other half too.
+    truth = np.array([0] * 40 + [1] * 10)
+    under = np.zeros((50, 2))
+    under[:40, 0] = 1.0
+    under[40:45, 1] = 1.0
+    under[45:, 0] = 0.3
+    # Scores that already separate the classes: no offset gains anything anywhere.
+    separated = np.zeros((50, 2))
+    separated[:40, 0] = 1.0
+    separated[40:, 1] = 1.0
+
+    assert classifier_module._offsets_generalise(under, truth, seed=0) is True
+    assert classifier_module._offsets_generalise(separated, truth, seed=0) is False
 
 
 def test_fast_macro_f1_equals_scikit_learn():
