@@ -32,11 +32,17 @@ with --city a scratch PostgreSQL database of its own, dropped at the end):
 5. imports bench/hotline_classifier.py and bench/hotline_replies.py when present and prints
    their figures (``teddy_macro_f1``, ``msga_macro_f1``, ``classify_ms``; the reply check's);
    --skip-quality leaves them out (they take about two minutes and need $YIWANG_SHARED_DATA);
-6. stops the server and prints, on its LAST line:
+6. stops the server; then, in one Django process (a snippet, warm after five intakes), posts
+   --cpu-samples more orders as demo-citizen through django.test.Client, the same requests as
+   step 4, one at a time: ``intake_cpu_ms`` is the median CPU time of that process per
+   intake (the application's own work, which other load on the machine does not inflate as
+   it does requests per second; on PostgreSQL the server's share is not in it) and
+   ``intake_queries`` the median number of SQL statements per intake;
+7. prints, on its LAST line:
 
     orders=… generate_s=… stats_ms=… stats_cpu_ms=… stats_year_ms=… stats_supervisor_ms=…
-    intake_per_s=… intake_p50_ms=… intake_p99_ms=… dispatched_share=… [teddy_macro_f1=…
-    msga_macro_f1=… classify_ms=… …] topology=…
+    intake_per_s=… intake_p50_ms=… intake_p99_ms=… dispatched_share=… intake_cpu_ms=…
+    intake_queries=… [teddy_macro_f1=… msga_macro_f1=… classify_ms=… …] topology=…
 
 Goals (hotline issue): intake_per_s >= 200 on 2 cores; stats_ms < 300 with 500,000 orders
 (embedded and PostgreSQL). The script prints figures; it asserts none. Loads only the loopback
@@ -134,6 +140,31 @@ print(json.dumps({
 }))
 """
 
+# Step 6: the CPU time and statements of one intake, in process.
+CPU = """
+import json, statistics, sys, time
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+bodies = [json.dumps(b) for b in json.loads(sys.argv[1])]
+citizen = Client(HTTP_HOST="127.0.0.1")
+citizen.force_login(get_user_model().objects.get(username="demo-citizen"))
+def intake(body):
+    r = citizen.post("/api/v1/hotline/orders", body, content_type="application/json")
+    assert r.status_code == 201, r.content[:300]
+for body in bodies[:5]:
+    intake(body)
+cpu, statements = [], []
+for body in bodies[5:]:
+    with CaptureQueriesContext(connection) as queries:
+        started = time.process_time()
+        intake(body)
+        cpu.append((time.process_time() - started) * 1000)
+    statements.append(len(queries.captured_queries))
+print(json.dumps({"cpu_ms": statistics.median(cpu), "queries": statistics.median(statements)}))
+"""
+
 COUNTIES = [
     ("341502", "金安区", ["三里桥街道", "中市街道", "望城街道", "清水河街道", "东市街道"]),
     ("341503", "裕安区", ["小华山街道", "鼓楼街道", "西市街道", "城南镇", "苏埠镇"]),
@@ -193,6 +224,8 @@ class Figures:
     intake_p50_ms: float
     intake_p99_ms: float
     dispatched_share: float
+    intake_cpu_ms: float
+    intake_queries: float
     train: dict[str, Any]
     topology: str
     quality: dict[str, float] = field(default_factory=dict)
@@ -237,6 +270,9 @@ def measure(args: argparse.Namespace, env: dict[str, str], data_dir: Path) -> Fi
         times.clear()
         hb.step(f"{n} orders through POST /api/v1/hotline/orders on {c} connections")
         elapsed, routed = ab.in_parallel(citizen, intake_bodies(n), submit, c)
+    hb.step(f"{args.cpu_samples} intakes in one process (CPU, statements)")
+    bodies = intake_bodies(5 + args.cpu_samples, salt=104729)
+    cpu = json.loads(hb.django_snippet(env, CPU, json.dumps(bodies)).splitlines()[-1])
     return Figures(
         orders=orders,
         generate_s=generate_s,
@@ -246,6 +282,8 @@ def measure(args: argparse.Namespace, env: dict[str, str], data_dir: Path) -> Fi
         intake_p50_ms=ab.percentile(times, 50),
         intake_p99_ms=ab.percentile(times, 99),
         dispatched_share=sum(1 for r in routed if r) / n,
+        intake_cpu_ms=cpu["cpu_ms"],
+        intake_queries=cpu["queries"],
         train=train,
         topology=env.get("YIWANG_BENCH_TOPOLOGY", "embedded"),
         notes=notes,
@@ -298,6 +336,8 @@ def last_line(f: Figures) -> str:
         f"intake_p50_ms={f.intake_p50_ms:.1f}",
         f"intake_p99_ms={f.intake_p99_ms:.1f}",
         f"dispatched_share={f.dispatched_share:.2f}",
+        f"intake_cpu_ms={f.intake_cpu_ms:.1f}",
+        f"intake_queries={f.intake_queries:.1f}",
     ]
     for name, value in f.quality.items():
         digits = 4 if name.startswith("emergency") else (2 if name == "classify_ms" else 3)
@@ -313,6 +353,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--city", action="store_true", help="PostgreSQL + Redis (see above)")
     p.add_argument("--intake", type=int, default=1000, help="orders posted through the API")
     p.add_argument("--concurrency", type=int, default=8, help="client connections at once")
+    p.add_argument(
+        "--cpu-samples", type=int, default=100, help="in-process intakes for the CPU figures"
+    )
     p.add_argument("--train-orders", type=int, default=5000)
     p.add_argument("--stats-runs", type=int, default=7)
     p.add_argument("--server-threads", type=int, default=8, help="gthread threads")
@@ -331,8 +374,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "generation (generate_s=0); the intake adds its orders to it",
     )
     args = p.parse_args(argv)
-    if args.intake < 1 or args.concurrency < 1 or args.stats_runs < 1 or args.orders < 0:
-        p.error("--intake, --concurrency and --stats-runs must be at least 1")
+    if min(args.intake, args.concurrency, args.stats_runs, args.cpu_samples) < 1 or args.orders < 0:
+        p.error("--intake, --concurrency, --stats-runs and --cpu-samples must be at least 1")
     return args
 
 
@@ -377,6 +420,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"intake: {fig.intake} orders {fig.intake_per_s:.1f}/s, p50 {fig.intake_p50_ms:.1f} ms, "
         f"p99 {fig.intake_p99_ms:.1f} ms; dispatched at once {fig.dispatched_share:.0%}"
+    )
+    print(
+        f"in one process: intake {fig.intake_cpu_ms:.1f} ms CPU, "
+        f"{fig.intake_queries:.1f} statements"
     )
     for note in fig.notes:
         print(f"note: {note}")

@@ -22,8 +22,9 @@ from typing import Any
 import filetype
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -290,8 +291,9 @@ def work_order_register(
     try:
         with transaction.atomic():
             now = timezone.now()
+            prefix = f"GD{now.astimezone(SHANGHAI):%Y%m%d}"
             order = WorkOrder.objects.create(
-                number=f"tmp-{uuid.uuid4().hex[:24]}",  # replaced below, once the row has its id
+                number=_number_at_insert(prefix),
                 channel=channel,
                 kind=kind,
                 title=title,
@@ -317,9 +319,10 @@ def work_order_register(
                 idempotency_key=key if citizen is not None else "",
                 registered_at=now,
             )
-            # The number is written with the dispatch's update below, or on its own at the end:
-            # one UPDATE of the new row either way.
-            order.number = f"GD{now.astimezone(SHANGHAI):%Y%m%d}{order.pk:08d}"
+            # The INSERT wrote the number when the database could tell the row's id (SQLite);
+            # otherwise it goes with the dispatch's update below, or on its own at the end.
+            number_written = not isinstance(order.number, str)
+            order.number = f"{prefix}{order.pk:08d}"
             attachments: list[Attachment] = []
             for photo, mime in checked_photos:
                 attachment = Attachment(
@@ -372,6 +375,7 @@ def work_order_register(
                 gettext("您的诉求已受理"),
                 gettext("工单编号 %(n)s，我们将尽快办理并答复您。") % {"n": order.number},
                 actor=actor,
+                savepoint=False,  # a failed notice fails the registration: nothing to keep
             )
             dispatched = False
             if (
@@ -390,12 +394,21 @@ def work_order_register(
                         assisting=dispatch_rule_assisting(rule),
                         now=now,
                         fresh=events,
+                        number=not number_written,
                     )
                     dispatched = True
             elif (department := mailbox_department(mailbox)) is not None and auto_dispatch:
-                _dispatch(order, actor=SYSTEM, lead=department, assisting=[], now=now, fresh=events)
+                _dispatch(
+                    order,
+                    actor=SYSTEM,
+                    lead=department,
+                    assisting=[],
+                    now=now,
+                    fresh=events,
+                    number=not number_written,
+                )
                 dispatched = True
-            if not dispatched:
+            if not dispatched and not number_written:
                 order.save(update_fields=["number"])
             # The whole timeline in one INSERT: registered, flagged, classified (dispatched).
             Event.objects.bulk_create(events)
@@ -422,6 +435,24 @@ def work_order_register(
         events=tuple(events),
         attachments=tuple(attachments),
     )
+
+
+def _number_at_insert(prefix: str) -> Any:
+    """The new order's number (``prefix`` and its id in at least 8 digits) for the INSERT to
+    write, or a placeholder that the caller replaces once the row has its id. SQLite gives a
+    row of an AUTOINCREMENT table the id one past the larger of its ``sqlite_sequence``
+    entry and the largest id in it: the INSERT reads both itself, under the write lock, so
+    no other writer can take that id in between. PostgreSQL's sequence cannot be read so in
+    the same statement without relying on the order in which it evaluates the row."""
+    if connection.vendor != "sqlite":
+        return f"tmp-{uuid.uuid4().hex[:24]}"
+    table = WorkOrder._meta.db_table  # a name from the model; the values are parameters
+    sql = (
+        "%s || printf('%%08d', max("  # noqa: S608
+        "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "
+        f'COALESCE((SELECT MAX(id) FROM "{table}"), 0)) + 1)'
+    )
+    return RawSQL(sql, (prefix, table))  # noqa: S611
 
 
 def mailbox_department(mailbox: Mailbox | None) -> Department | None:
@@ -499,13 +530,30 @@ def _require_supervisor(order: WorkOrder, actor: Any) -> None:
         raise PermissionDenied("core.forbidden", _("只有该单位的督办人员可以进行此操作。"))
 
 
-def _tell_citizen(order: WorkOrder, event: str, title: str, body: str, *, actor: Any) -> None:
-    """In-app and SMS to the citizen's account, or an SMS to the caller's mobile number."""
+def _tell_citizen(
+    order: WorkOrder, event: str, title: str, body: str, *, actor: Any, savepoint: bool = True
+) -> None:
+    """In-app and SMS to the citizen's account, or an SMS to the caller's mobile number.
+    ``savepoint=False`` where any failure ends the whole transaction (registration)."""
     link = f"/hotline/my/{order.public_id}/"
     if order.citizen is not None:
-        notify(recipient=order.citizen, event=event, title=title, body=body, link=link, actor=actor)
+        notify(
+            recipient=order.citizen,
+            event=event,
+            title=title,
+            body=body,
+            link=link,
+            actor=actor,
+            savepoint=savepoint,
+        )
     elif order.caller_phone and MOBILE_RE.match(order.caller_phone):
-        notify_phone(phone=order.caller_phone, event=event, body=f"{title}：{body}", actor=actor)
+        notify_phone(
+            phone=order.caller_phone,
+            event=event,
+            body=f"{title}：{body}",
+            actor=actor,
+            savepoint=savepoint,
+        )
 
 
 def _tell_unit(
@@ -516,6 +564,7 @@ def _tell_unit(
     *,
     actor: Any,
     role: str = Role.HANDLING_UNIT,
+    savepoint: bool = True,
 ) -> None:
     """In-app notice to the people holding ``role`` at ``unit`` (its handlers by default)."""
     notify_many(
@@ -526,6 +575,7 @@ def _tell_unit(
         link=f"/console/hotline/orders/{order.public_id}/",
         channels=(),
         actor=actor,
+        savepoint=savepoint,
     )
 
 
@@ -561,10 +611,12 @@ def _dispatch(
     now: datetime,
     note: str = "",
     fresh: list[Event] | None = None,
+    number: bool = False,
 ) -> None:
     """One dispatch round on a locked order, or on one ``fresh``ly created in this
-    transaction: then it has no assignments to cancel, its number is still to write, and its
-    ``dispatched`` event joins the timeline rows ``fresh`` that the registration inserts."""
+    transaction: then it has no assignments to cancel, and its ``dispatched`` event joins the
+    timeline rows ``fresh`` that the registration inserts. ``number``: the order's number is
+    still to write (the INSERT could not)."""
     assisting = _check_units(lead, assisting)
     if fresh is None:
         order.assignments.filter(status__in=["pending", "signed", "return_requested"]).update(
@@ -620,7 +672,7 @@ def _dispatch(
             "warn_due",
             "warned_at",
             "updated_at",
-            *(["number"] if fresh is not None else []),
+            *(["number"] if number else []),
         ]
     )
     names = "、".join(u.short_name or u.name for u in assisting)
@@ -652,9 +704,15 @@ def _dispatch(
             "handle_due": order.handle_due,
         },
     )
-    _tell_unit(lead, order, "hotline.dispatched", gettext("新工单待签收"), actor=actor)
+    # A registration lets any failure end its transaction: its notices need no savepoint.
+    savepoint = fresh is None
+    _tell_unit(
+        lead, order, "hotline.dispatched", gettext("新工单待签收"), actor=actor, savepoint=savepoint
+    )
     for unit in assisting:
-        _tell_unit(unit, order, "hotline.assist", gettext("新协办工单"), actor=actor)
+        _tell_unit(
+            unit, order, "hotline.assist", gettext("新协办工单"), actor=actor, savepoint=savepoint
+        )
 
 
 @transaction.atomic

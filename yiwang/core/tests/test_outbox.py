@@ -7,7 +7,8 @@ import logging
 
 import pytest
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from yiwang.core import outbox
@@ -147,6 +148,29 @@ def test_a_run_stops_at_its_limit_and_kicks_another_for_the_rest():
     assert delivered == [{"n": 0}, {"n": 1}, {"n": 2}]
     assert not OutboxMessage.objects.filter(status="pending").exists()
     assert cache.get(outbox.KICK_KEY) is None
+
+
+def test_a_run_on_sqlite_ends_with_the_last_due_message_it_saw():
+    _enqueue("test.ok", {"n": 1})
+
+    with CaptureQueriesContext(connection) as queries:
+        assert outbox_deliver() == 1
+
+    # whether any is due, then the claim; on SQLite the claim reads two rows and, seeing no
+    # second, ends the run; PostgreSQL's claim (one row, SKIP LOCKED) reads again to be sure
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(reads) == (2 if connection.vendor == "sqlite" else 3), reads
+    assert delivered == [{"n": 1}]
+
+
+def test_a_run_on_sqlite_delivers_every_message_due_when_it_began():
+    for n in range(3):
+        _enqueue("test.ok", {"n": n})
+
+    assert outbox_deliver() == 3
+
+    assert delivered == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert not OutboxMessage.objects.filter(status="pending").exists()
 
 
 def test_no_run_is_asked_for_while_one_is_waiting(django_capture_on_commit_callbacks):
