@@ -40,6 +40,7 @@ from yiwang.exchange.models import AdapterKind, DataResource, SnapshotRow
 
 SNAPSHOT_PURPOSE = "exchange.snapshot"
 SQL_TIMEOUT_S = 2
+MMAP_BYTES = 256 * 1024 * 1024
 SNAPSHOT_BATCH = 2000
 
 
@@ -130,7 +131,11 @@ class SqlAdapter:
             kept = None
         if kept is None:
             uri = "file:" + urllib.parse.quote(path) + "?mode=ro"
-            kept = (identity, sqlite3.connect(uri, uri=True, timeout=SQL_TIMEOUT_S))
+            opened = sqlite3.connect(uri, uri=True, timeout=SQL_TIMEOUT_S)
+            # Pages read through a memory map, not one read() call each (a store of millions
+            # of people is read at random): the store is only read here.
+            opened.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+            kept = (identity, opened)
             _kept.sqlite[path] = kept
         conn = kept[1]
         try:
