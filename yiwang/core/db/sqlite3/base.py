@@ -27,7 +27,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db.backends.sqlite3 import base
 from django.db.transaction import TransactionManagementError
@@ -107,23 +107,19 @@ class RawWriter:
         self._wrapper, self._raw = wrapper, raw
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        if not self._wrapper.queries_logged:
-            return self._raw.execute(sql, params)
-        started = time.monotonic()
-        try:
-            return self._raw.execute(sql, params)
-        finally:
-            self._wrapper.queries_log.append(
-                {"sql": f"{sql} {tuple(params)!r}", "time": f"{time.monotonic() - started:.3f}"}
-            )
+        return self._run(self._raw.execute, sql, params, many=False)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> sqlite3.Cursor:
+        return self._run(self._raw.executemany, sql, rows, many=True)
+
+    def _run(self, method: Any, sql: str, params: Any, *, many: bool) -> sqlite3.Cursor:
         if not self._wrapper.queries_logged:
-            return self._raw.executemany(sql, rows)
+            return cast("sqlite3.Cursor", method(sql, params))
         started = time.monotonic()
         try:
-            return self._raw.executemany(sql, rows)
+            return cast("sqlite3.Cursor", method(sql, params))
         finally:
+            shown = f"({len(params)} rows)" if many else repr(tuple(params))
             self._wrapper.queries_log.append(
-                {"sql": f"{sql} ({len(rows)} rows)", "time": f"{time.monotonic() - started:.3f}"}
+                {"sql": f"{sql} {shown}", "time": f"{time.monotonic() - started:.3f}"}
             )
