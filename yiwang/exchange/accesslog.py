@@ -391,23 +391,32 @@ def _append_queued(record: Mapping[str, Any]) -> int | None:
             with _queue_lock:
                 batch = _queue[:BATCH_MAX]
                 del _queue[:BATCH_MAX]
+            if not batch:  # cannot happen while every leader marks what it took; never spin
+                return None
+            stopped: BaseException | None = None
             try:
-                first = _append_batch([t.record for t in batch])
-            except Exception as exc:
-                if len(batch) == 1:
-                    batch[0].error = exc
-                else:  # one row must not fail the others: each alone, then
-                    for t in batch:
-                        try:
-                            t.seq = _append_batch([t.record])
-                        except Exception as alone:
-                            t.error = alone
+                try:
+                    first = _append_batch([t.record for t in batch])
+                except Exception as exc:
+                    if len(batch) == 1:
+                        batch[0].error = exc
+                    else:  # one row must not fail the others: each alone, then
+                        for t in batch:
+                            try:
+                                t.seq = _append_batch([t.record])
+                            except Exception as alone:
+                                t.error = alone
+                else:
+                    for offset, t in enumerate(batch):
+                        t.seq = None if first is None else first + offset
+            except BaseException as exc:  # the thread is being stopped: fail, never write twice
+                stopped = exc
+                raise
+            finally:
                 for t in batch:
+                    if stopped is not None and t.seq is None and t.error is None:
+                        t.error = stopped
                     t.done = True
-                continue
-            for offset, t in enumerate(batch):
-                t.seq = None if first is None else first + offset
-                t.done = True
     if turn.error is not None:
         raise turn.error
     return turn.seq

@@ -208,7 +208,7 @@ def _queued_behind_the_leader(
         def work() -> None:
             try:
                 results[i] = log_append(records[i])
-            except Exception as exc:
+            except BaseException as exc:
                 results[i] = exc
 
         return work
@@ -222,6 +222,7 @@ def _queued_behind_the_leader(
         assert len(accesslog._queue) == len(records)
     for t in threads:
         t.join(60)
+        assert not t.is_alive()
     return sizes, results
 
 
@@ -247,3 +248,23 @@ def test_a_row_that_cannot_be_written_fails_alone(monkeypatch: pytest.MonkeyPatc
     assert AccessLogEntry.objects.count() == 3
     report = log_verify()
     assert (report.ok, report.rows) == (True, 3)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_leader_stopped_mid_write_fails_its_batch_and_leaves_no_one_waiting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    log_append(row(0))
+
+    def stopped(batch: Any) -> Any:
+        raise SystemExit("worker stopped")
+
+    monkeypatch.setattr(accesslog, "_append_batch", stopped)
+    sizes, results = _queued_behind_the_leader([row(i) for i in range(1, 4)], monkeypatch)
+    # the leader tried once; every queued call ended with the stop, none wrote or waits on
+    assert sizes == [3]
+    assert sorted(results) == [0, 1, 2]
+    assert all(isinstance(r, SystemExit) for r in results.values())
+    assert accesslog._queue == []
+    assert not accesslog._leader.locked()
+    assert AccessLogEntry.objects.count() == 1
