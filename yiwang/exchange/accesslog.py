@@ -137,16 +137,7 @@ def _statements(vendor: str) -> tuple[str, str]:
     if vendor != "postgresql":
         values = ", ".join(["%s"] * len(_COLUMNS))
         return cas, f"INSERT INTO {entry} ({columns}) VALUES ({values})"  # noqa: S608
-    conn = connections["default"]
-    # varchar without its length: an explicit CAST to varchar(n) would cut a long value
-    # silently, the assignment to the column refuses it (as the ORM's INSERT does).
-    casts = ", ".join(f"CAST(%s AS {_cast_type(name, conn)})" for name in _COLUMNS)
-    both = (
-        f"WITH moved AS ({cas} RETURNING 1),"  # noqa: S608
-        f" added AS (INSERT INTO {entry} ({columns}) SELECT {casts} FROM moved RETURNING 1)"
-        f" SELECT (SELECT count(*) FROM added), seq, last_hash FROM {head} WHERE id = 1"
-    )
-    return both, ""
+    return _many_statement(1), ""
 
 
 def _cast_type(name: str, connection: Any) -> str:
@@ -194,6 +185,8 @@ def _many_statement(rows: int) -> str:
     VALUES list): one statement for a batch of the process's queued calls."""
     head, entry = AccessLogHead._meta.db_table, AccessLogEntry._meta.db_table
     conn = connections["default"]
+    # varchar without its length: an explicit CAST to varchar(n) would cut a long value
+    # silently, the assignment to the column refuses it (as the ORM's INSERT does).
     casts = ", ".join(f"CAST(%s AS {_cast_type(name, conn)})" for name in _COLUMNS)
     values = ", ".join([f"({casts})"] * rows)
     names = ", ".join(_COLUMNS)
@@ -235,10 +228,8 @@ def _append_cas(
     global _head_seen
     connection = transaction.get_connection()
     cas, insert = _statements(connection.vendor)
-    values = {**record, "seq": seen[0] + 1}
-    digest = entry_hash(seen[1], _hashed(values))
-    row = _params({**values, "prev_hash": seen[1], "entry_hash": digest}, connection)
-    head = [values["seq"], digest, seen[0], seen[1]]
+    (row,), after = _chained([record], seen, connection)
+    head = [after[0], after[1], seen[0], seen[1]]
     if insert:
         with connection.cursor() as cursor:
             cursor.execute(cas, head)
@@ -254,8 +245,8 @@ def _append_cas(
             # The statement's snapshot: a head committed meanwhile makes the next try fail
             # too, and the one after it sees that head.
             return None, (int(answers[0][1]), str(answers[0][2]))
-    _head_seen = (int(values["seq"]), digest)
-    return int(values["seq"]), None
+    _head_seen = after
+    return after[0], None
 
 
 def _append_optimistic(record: Mapping[str, Any]) -> int | None:
